@@ -1,0 +1,1 @@
+"""Loket: a chat front desk for the public services of a regency (Kabupaten Mimika first)."""
