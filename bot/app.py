@@ -1,0 +1,129 @@
+"""Builds a running Loket from settings. The one factory that the CLI, the Telegram channel,
+the terminal chat and the tests all use; nothing here happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core_actions import register_core_actions
+from bot.engine.engine import Engine
+from bot.engine.render import Renderer
+from bot.flows.loader import KnownNames, load_flow_set
+from bot.flows.model import FlowSet
+from bot.frontdesk import Clock, FrontDesk, system_clock
+from bot.i18n import Translator
+from bot.nlu.matcher import Matcher
+from bot.region import Region, load_region
+from bot.registry import Registry
+from bot.settings import Settings
+from bot.storage.db import create_schema, make_engine, sessions
+from bot.validators import register_validators
+from integrations import OpdClients, load_settings
+from integrations.actions import register_actions
+
+logger = logging.getLogger(__name__)
+
+
+def build_registry(
+    region: Region,
+    translator: Translator,
+    clients: OpdClients,
+    session_factory: async_sessionmaker[AsyncSession] | None,
+) -> Registry:
+    registry = Registry()
+    register_validators(registry)
+    register_actions(registry, clients, translator, {d.code: d.name for d in region.districts})
+    register_core_actions(registry, session_factory, region, translator)
+    return registry
+
+
+def known_names(registry: Registry, region: Region) -> KnownNames:
+    return KnownNames(
+        validators=registry.validator_names,
+        actions=registry.action_names,
+        opds=frozenset(region.opds),
+        offices=frozenset(region.offices),
+    )
+
+
+class FlowRuntime:
+    """Holds the published flow set and the engine built on it.
+
+    Publishing swaps one reference, so every event is handled entirely by one version: an
+    event that started on the old engine finishes on it.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def current(self) -> Engine:
+        return self._engine
+
+    def publish(self, engine: Engine) -> None:
+        self._engine = engine
+
+
+def build_engine(
+    flows: FlowSet, registry: Registry, region: Region, translator: Translator, settings: Settings
+) -> Engine:
+    matchers = {locale: Matcher(entries) for locale, entries in flows.nlu.items() if entries}
+    return Engine(
+        flows, registry, matchers, Renderer(region, translator),
+        timeout=settings.conversation_timeout,
+    )
+
+
+@dataclass(slots=True)
+class Loket:
+    settings: Settings
+    region: Region
+    translator: Translator
+    registry: Registry
+    database: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    runtime: FlowRuntime
+    frontdesk: FrontDesk
+    clients: OpdClients
+
+
+@asynccontextmanager
+async def open_loket(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    integration_env: Mapping[str, str] | None = None,
+) -> AsyncIterator[Loket]:
+    """Opens the database, the agency clients and the flows; closes them all on exit.
+
+    ``integration_env`` overrides where the agency systems are (the local mode and the tests
+    point it at the sandbox); by default the settings' environment is used.
+    """
+    region = load_region(settings.region_file)
+    translator = Translator.load()
+    database = make_engine(settings.database_url)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(database.dispose)
+        await create_schema(database)
+        session_factory = sessions(database)
+        integration_settings = load_settings(integration_env if integration_env is not None else settings.env)
+        clients = await stack.enter_async_context(OpdClients.open(integration_settings))
+        registry = build_registry(region, translator, clients, session_factory)
+        flows = load_flow_set(settings.flows_dir, known_names(registry, region))
+        runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
+        frontdesk = FrontDesk(session_factory, runtime.current, clock=clock)
+        logger.info("flows %s loaded: %d intents", flows.version, len(flows.intents))
+        yield Loket(
+            settings=settings, region=region, translator=translator, registry=registry,
+            database=database, sessions=session_factory, runtime=runtime, frontdesk=frontdesk,
+            clients=clients,
+        )

@@ -1,0 +1,1 @@
+"""Thin adapters that connect a chat surface to the front desk."""

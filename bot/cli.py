@@ -1,0 +1,191 @@
+"""The ``loket`` command. Thin: parses arguments, builds the app through ``bot.app``, runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.app import build_registry, known_names, open_loket
+from bot.flows.loader import FLOWS_DIR, FlowSetError, build_flow_set, read_flow_sources
+from bot.i18n import Translator
+from bot.nlu.matcher import Matcher
+from bot.region import load_region
+from bot.settings import Settings
+from bot.yamlsrc import YamlError
+from integrations import OpdClients
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="loket", description="Loket: chat front desk for public services")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve Telegram (with TELEGRAM_BOT_TOKEN) or the local web chat")
+    run.add_argument("--port", type=int, default=None, help="port of the local web chat / webhook")
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--user", default="terminal", help="who you are (keeps your conversation)")
+
+    match = sub.add_parser("match", help="show which intent a text matches")
+    match.add_argument("text", nargs="?", help="the text; without it, one query per line from stdin")
+    match.add_argument("--json", action="store_true", help="print JSON (always on for stdin)")
+    match.add_argument("--locale", default="id", choices=["id", "en"])
+
+    flows = sub.add_parser("flows", help="check flows")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    validate = flows_sub.add_parser("validate", help="validate a flow set (exit 1 on errors)")
+    validate.add_argument("paths", nargs="*", type=Path, help="a flows folder, or files replacing the default set's")
+    test = flows_sub.add_parser("test", help="run the conversation tests in flows/tests")
+    test.add_argument("--dir", type=Path, default=None, help="folder of test files")
+
+    sandbox = sub.add_parser("sandbox", help="serve the agencies' sandbox backends")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8090)
+    return parser
+
+
+def _offline_known(settings: Settings):  # type: ignore[no-untyped-def]
+    region = load_region(settings.region_file)
+    registry = build_registry(region, Translator.load(), OpdClients(), None)
+    return known_names(registry, region)
+
+
+def _sources_for(paths: Sequence[Path]) -> dict[str, str]:
+    """A folder is a whole set; single files replace their namesakes in the default set."""
+    if len(paths) == 1 and paths[0].is_dir():
+        return read_flow_sources(paths[0])
+    sources = read_flow_sources(FLOWS_DIR)
+    for path in paths:
+        key = f"nlu/{path.name}" if path.parent.name == "nlu" else path.name
+        sources[key] = path.read_text(encoding="utf-8")
+    return sources
+
+
+def cmd_validate(settings: Settings, paths: Sequence[Path]) -> int:
+    try:
+        sources = _sources_for(paths) if paths else read_flow_sources(settings.flows_dir)
+        flow_set = build_flow_set(sources, _offline_known(settings))
+    except FlowSetError as error:
+        for item in error.errors:
+            print(item, file=sys.stderr)
+        print(f"{len(error.errors)} error(s); nothing was loaded.", file=sys.stderr)
+        return 1
+    except (OSError, YamlError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(f"OK: {len(flow_set.flows)} flows, {len(flow_set.steps)} steps, "
+          f"{len(flow_set.intents)} intents (version {flow_set.version})")
+    return 0
+
+
+def _matcher(settings: Settings, locale: str) -> Matcher:
+    flow_set = build_flow_set(read_flow_sources(settings.flows_dir), _offline_known(settings))
+    return Matcher(flow_set.nlu[locale])
+
+
+def _match_json(matcher: Matcher, text: str) -> str:
+    result = matcher.match(text)
+    return json.dumps({
+        "intent": result.intent if result.kind == "confident" else None,
+        "score": round(result.score, 2),
+        "alternatives": [[intent, round(score, 2)] for intent, score in result.alternatives],
+    }, ensure_ascii=False)
+
+
+def cmd_match(settings: Settings, text: str | None, as_json: bool, locale: str) -> int:
+    matcher = _matcher(settings, locale)
+    if text is None:
+        for line in sys.stdin:
+            print(_match_json(matcher, line.rstrip("\n")), flush=True)
+        return 0
+    if as_json:
+        print(_match_json(matcher, text))
+    else:
+        result = matcher.match(text)
+        print(f"{result.kind}: {result.intent} ({result.score:.1f})")
+        for intent, score in result.alternatives:
+            print(f"  {intent}: {score:.1f}")
+    return 0
+
+
+async def cmd_chat(settings: Settings, user: str) -> int:
+    from bot.channels.terminal import chat
+    from bot.local import integration_env
+
+    async with integration_env(settings.env) as env, open_loket(settings, integration_env=env) as loket:
+        await chat(loket.frontdesk, user=user)
+    return 0
+
+
+async def cmd_flows_test(settings: Settings, directory: Path | None) -> int:
+    import tempfile
+
+    from bot.flows.testing import load_conversation_tests, run_conversation_test
+    from bot.local import integration_env
+
+    tests = load_conversation_tests(directory or settings.flows_dir / "tests")
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        test_settings = Settings.from_env({**settings.env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/flowtest.sqlite3"})
+        async with integration_env({}) as env, open_loket(test_settings, integration_env=env) as loket:
+            for test in tests:
+                outcome = await run_conversation_test(loket.frontdesk, test)
+                if outcome.passed:
+                    print(f"ok    {test.name}")
+                else:
+                    failed += 1
+                    print(f"FAIL  {test.name}")
+                    for failure in outcome.failures:
+                        print("      " + failure.replace("\n", "\n      "))
+    print(f"{len(tests) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+async def cmd_sandbox(host: str, port: int) -> int:
+    from bot.local import running_sandbox
+
+    async with running_sandbox(host, port) as url:
+        print(f"Sandbox of the agencies' systems at {url}/{{disdukcapil,disnakertrans,dinkes,bapenda}}")
+        await asyncio.Event().wait()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        from dotenv import dotenv_values
+
+        env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **__import__("os").environ}
+    except OSError:
+        env = dict(__import__("os").environ)
+    settings = Settings.from_env(env)
+    logging.basicConfig(level=env.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "flows" and args.flows_command == "validate":
+            return cmd_validate(settings, args.paths)
+        if args.command == "flows" and args.flows_command == "test":
+            return asyncio.run(cmd_flows_test(settings, args.dir))
+        if args.command == "match":
+            return cmd_match(settings, args.text, args.json, args.locale)
+        if args.command == "chat":
+            return asyncio.run(cmd_chat(settings, args.user))
+        if args.command == "sandbox":
+            return asyncio.run(cmd_sandbox(args.host, args.port))
+        if args.command == "run":
+            from bot.runner import run
+
+            return asyncio.run(run(settings, port=args.port))
+    except KeyboardInterrupt:
+        return 130
+    except FlowSetError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

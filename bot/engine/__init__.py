@@ -1,0 +1,1 @@
+"""The channel-neutral conversation engine: (state, inbound event) -> (new state, messages)."""

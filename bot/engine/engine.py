@@ -1,0 +1,575 @@
+"""The conversation engine: one inbound event and the state in, new state and replies out.
+
+It knows nothing of Telegram or of the database. Integration actions are called by name
+through the registry; what must change outside the conversation (the citizen's language,
+a recorded complaint, erasing the citizen's data) is returned as ``Effect`` values that the
+caller applies in the same transaction that stores the new state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from bot.engine.messages import Button, Inbound, Outbound
+from bot.engine.render import Renderer, pick
+from bot.engine.state import ConversationState
+from bot.flows.model import WAITING_TYPES, FlowSet, Option, Step
+from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES
+from bot.nlu.matcher import Matcher
+from bot.nlu.normalize import normalize
+from bot.registry import ActionCall, ActionResult, Registry
+
+logger = logging.getLogger(__name__)
+
+MENU_INTENT = "umum.menu"
+DEFAULT_TIMEOUT = dt.timedelta(minutes=30)
+MAX_STEPS_PER_TURN = 40  # a loop in a flow must not hang the bot
+MAX_TEXT_CHARS = 4000  # longer messages are cut before matching; nobody is refused for length
+NAV_MENU, NAV_BACK, NAV_CANCEL = "n:menu", "n:back", "n:cancel"
+NAV_WORDS = {
+    "menu": NAV_MENU, "menu utama": NAV_MENU, "main menu": NAV_MENU, "mulai": NAV_MENU,
+    "kembali": NAV_BACK, "back": NAV_BACK,
+    "batal": NAV_CANCEL, "cancel": NAV_CANCEL, "batalkan": NAV_CANCEL,
+}
+COMMAND_INTENTS = {
+    "menu": MENU_INTENT, "bantuan": MENU_INTENT, "help": MENU_INTENT,
+    "bahasa": "umum.bahasa", "language": "umum.bahasa",
+    "hapusdata": "umum.hapus_data", "langganan": "umum.langganan",
+}
+DEEP_LINK_ALIASES = {
+    "status": "disdukcapil.status_permohonan", "pbb": "bapenda.pbb_tagihan",
+    "ak1": "disnakertrans.status_ak1", "pengaduan": "umum.pengaduan",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Something outside the conversation the caller must do (in the same transaction)."""
+
+    kind: str  # set_locale | erase_user_data | save_subscription | record_request | record_unmatched
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Turn:
+    """The result of handling one event."""
+
+    state: ConversationState
+    messages: list[Outbound] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)
+    transitions: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    expired: bool = False
+
+
+class Engine:
+    """Runs flows. One instance per published flow set; cheap to build, immutable after."""
+
+    def __init__(
+        self,
+        flows: FlowSet,
+        registry: Registry,
+        matchers: Mapping[str, Matcher],
+        renderer: Renderer,
+        *,
+        timeout: dt.timedelta = DEFAULT_TIMEOUT,
+        reference_factory: Callable[[], str] | None = None,
+    ) -> None:
+        self.flows = flows
+        self.registry = registry
+        self.matchers = matchers
+        self.renderer = renderer
+        self.timeout = timeout
+        self._new_reference = reference_factory or _new_reference
+
+    # -- entry point ---------------------------------------------------------------------
+
+    async def handle(
+        self, state: ConversationState, event: Inbound, *, now: dt.datetime, user_id: str
+    ) -> Turn:
+        turn = _TurnBuilder(self, state, now, user_id)
+        if state.expires_at is not None and now >= state.expires_at and (state.step or state.context):
+            state.reset()
+            turn.expired = True
+            turn.say(self._t(state, N_(
+                "Percakapan sebelumnya sudah berakhir karena tidak ada balasan selama {minutes} "
+                "menit. Kita mulai lagi dari awal."), minutes=int(self.timeout.total_seconds() // 60)))
+            turn.log("expired", {})
+        if state.step is not None and state.step not in self.flows.steps:
+            # The flow was changed under this conversation and its step is gone: restart safely.
+            state.reset()
+            turn.say(self._t(state, N_("Layanan ini baru saja diperbarui. Kita mulai lagi dari menu.")))
+        state.flow_version = self.flows.version
+        await turn.dispatch(event)
+        state.expires_at = now + self.timeout
+        turn.finish()
+        return turn.result()
+
+    # -- helpers used by the builder -------------------------------------------------------
+
+    def _t(self, state: ConversationState, message: str, **params: Any) -> str:
+        return self.renderer.t(state.locale, message, **params)
+
+    def match(self, text: str, locale: str) -> tuple[str, str | None, list[tuple[str, float]]]:
+        """("confident"|"ambiguous"|"none", intent, alternatives) in the citizen's language,
+        falling back to Indonesian, which every citizen's chat mixes in."""
+        order = [locale] + ([DEFAULT_LOCALE] if locale != DEFAULT_LOCALE else [])
+        best = None
+        for code in order:
+            matcher = self.matchers.get(code)
+            if matcher is None:
+                continue
+            result = matcher.match(text)
+            if result.kind == "confident":
+                return "confident", result.intent, list(result.alternatives)
+            if best is None or (result.kind == "ambiguous" and best.kind != "ambiguous"):
+                best = result
+        if best is None or best.kind == "none":
+            return "none", None, []
+        return best.kind, best.intent, list(best.alternatives)
+
+    def deep_link_intent(self, argument: str) -> str | None:
+        argument = argument.strip().lower()
+        if not argument:
+            return None
+        if argument in self.flows.intents:
+            return argument
+        if argument in DEEP_LINK_ALIASES and DEEP_LINK_ALIASES[argument] in self.flows.intents:
+            return DEEP_LINK_ALIASES[argument]
+        suffix = [i for i in self.flows.intents if i.endswith("." + argument)]
+        return suffix[0] if len(suffix) == 1 else None
+
+
+def _new_reference() -> str:
+    """A short reference a citizen can read out on the phone: no 0/O or 1/I confusion."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "LKT-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+class _TurnBuilder:
+    """The work of one turn: accumulates replies, effects and transitions."""
+
+    def __init__(self, engine: Engine, state: ConversationState, now: dt.datetime, user_id: str) -> None:
+        self.engine = engine
+        self.flows = engine.flows
+        self.render = engine.renderer
+        self.state = state
+        self.now = now
+        self.user_id = user_id
+        self.messages: list[Outbound] = []
+        self.effects: list[Effect] = []
+        self.transitions: list[tuple[str, Mapping[str, Any]]] = []
+        self.expired = False
+        self.buttons: list[tuple[Button, ...]] = []
+        self.erased = False
+
+    # -- output --------------------------------------------------------------------------
+
+    def t(self, message: str, **params: Any) -> str:
+        return self.engine._t(self.state, message, **params)
+
+    def say(self, text: str, title: str | None = None) -> None:
+        if text.strip() or title:
+            self.messages.append(Outbound(text=text.strip() or (title or ""), title=title if text.strip() else None))
+
+    def log(self, kind: str, detail: Mapping[str, Any]) -> None:
+        self.transitions.append((kind, dict(detail)))
+
+    def result(self) -> Turn:
+        return Turn(self.state, self.messages, self.effects, self.transitions, self.expired)
+
+    def finish(self) -> None:
+        """Attaches the buttons to the last message and remembers what was offered."""
+        if not self.messages:
+            self.say(self.t(N_("Silakan pilih dari menu.")))
+        if self.state.step is None and not self.buttons:
+            self.buttons = [self._nav_row(back=False, cancel=False)]
+        last = self.messages[-1]
+        self.messages[-1] = Outbound(text=last.text, title=last.title, buttons=tuple(self.buttons))
+        self.state.offered = [b.payload for row in self.buttons for b in row]
+
+    def _nav_row(self, *, back: bool, cancel: bool) -> tuple[Button, ...]:
+        row = []
+        if back:
+            row.append(Button(self.t(N_("Kembali")), NAV_BACK))
+        row.append(Button(self.t(N_("Menu utama")), NAV_MENU))
+        if cancel:
+            row.append(Button(self.t(N_("Batal")), NAV_CANCEL))
+        return tuple(row)
+
+    # -- dispatch --------------------------------------------------------------------------
+
+    async def dispatch(self, event: Inbound) -> None:
+        if event.kind == "unsupported":
+            self.say(self.t(N_(
+                "Maaf, saya hanya bisa membaca pesan teks. Silakan ketik pertanyaan Anda, "
+                "misalnya \"syarat KTP baru\".")))
+            await self._reprompt()
+            return
+        if event.kind == "command":
+            await self._command(event.command.lower(), event.argument)
+            return
+        if event.kind == "button":
+            await self._button(event.payload)
+            return
+        text = _clean(event.text)
+        if not text:
+            self.say(self.t(N_(
+                "Pesan Anda kosong. Silakan ketik pertanyaan Anda dengan huruf, misalnya "
+                "\"cara membuat akta kelahiran\".")))
+            await self._reprompt()
+            return
+        nav = NAV_WORDS.get(normalize(text[:40]).strip())
+        if nav:
+            await self._nav(nav)
+            return
+        step = self._waiting_step()
+        if step is not None and step.type == "input":
+            await self._answer_input(step, text)
+        elif step is not None and step.type == "choice":
+            await self._answer_choice_text(step, text)
+        else:
+            await self._free_text(text)
+
+    def _waiting_step(self) -> Step | None:
+        return self.flows.steps.get(self.state.step) if self.state.step else None
+
+    async def _command(self, command: str, argument: str) -> None:
+        if command == "start":
+            intent = self.engine.deep_link_intent(argument)
+            await self._start_intent(intent or MENU_INTENT, via="deep_link" if intent else "start")
+        elif command == "batal":
+            await self._nav(NAV_CANCEL)
+        elif command in COMMAND_INTENTS and COMMAND_INTENTS[command] in self.flows.intents:
+            await self._start_intent(COMMAND_INTENTS[command], via="command")
+        else:
+            await self._not_understood(f"/{command}")
+
+    async def _nav(self, nav: str) -> None:
+        self.log("nav", {"action": nav, "from": self.state.step})
+        if nav == NAV_CANCEL:
+            was_busy = self.state.step is not None
+            self.state.reset()
+            self.say(self.t(N_("Baik, dibatalkan.")) if was_busy else self.t(N_("Tidak ada yang perlu dibatalkan.")))
+            return
+        if nav == NAV_BACK and self.state.history:
+            previous = self.state.history.pop()
+            self.state.step = None
+            await self.run(previous, push=False)
+            return
+        await self._start_intent(MENU_INTENT, via="menu")
+
+    async def _button(self, payload: str) -> None:
+        if payload in (NAV_MENU, NAV_BACK, NAV_CANCEL):
+            await self._nav(payload)
+            return
+        if payload not in self.state.offered:
+            self.log("stale_button", {"step": self.state.step})
+            self.say(self.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu.")))
+            await self._reprompt()
+            return
+        kind, _, rest = payload.partition(":")
+        step = self._waiting_step()
+        if kind == "i":
+            await self._start_intent(rest, via="button")
+        elif kind == "g":
+            await self._goto(rest)
+        elif kind == "o" and step is not None and step.type == "choice":
+            await self._choose(step, int(rest.split(".")[1]))
+        else:
+            self.say(self.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu.")))
+            await self._reprompt()
+
+    async def _free_text(self, text: str) -> None:
+        kind, intent, alternatives = self.engine.match(text, self.state.locale)
+        self.log("match", {"kind": kind, "intent": intent, "text_length": len(text)})
+        if kind == "confident" and intent in self.flows.intents:
+            await self._start_intent(intent, via="text")
+        elif kind == "ambiguous":
+            choices = [i for i, _score in alternatives if i in self.flows.intents][:3]
+            self.say(self.t(N_("Maksud Anda yang mana? Silakan pilih:")))
+            self.buttons = [
+                (Button(pick(self.flows.intents[i].title, self.state.locale), f"i:{i}"),) for i in choices
+            ] + [self._nav_row(back=False, cancel=False)]
+        else:
+            await self._not_understood(text)
+
+    async def _not_understood(self, text: str) -> None:
+        self.effects.append(Effect("record_unmatched", {"text": text[:500], "locale": self.state.locale}))
+        self.say(self.t(N_(
+            "Maaf, saya belum mengerti pertanyaan Anda. Saya bisa membantu soal layanan "
+            "kependudukan, tenaga kerja, kesehatan, dan pajak daerah. Coba tulis dengan kata lain, "
+            "misalnya \"syarat KTP hilang\", atau pilih dari menu.")))
+        if self.state.step is None:
+            self.buttons = [self._nav_row(back=False, cancel=False)]
+        else:
+            await self._reprompt()
+
+    async def _start_intent(self, intent_id: str, *, via: str) -> None:
+        intent = self.flows.intents.get(intent_id)
+        if intent is None:
+            await self._not_understood(intent_id)
+            return
+        self.state.reset()
+        self.state.intent = intent_id
+        self.log("intent", {"intent": intent_id, "via": via})
+        await self.run(intent.start, push=False)
+
+    async def _goto(self, ref: str) -> None:
+        await self.run(ref, push=True)
+
+    async def _reprompt(self) -> None:
+        """Shows the waiting step's question and buttons again, without re-running it."""
+        step = self._waiting_step()
+        if step is None:
+            self.buttons = [self._nav_row(back=False, cancel=False)]
+            return
+        self._prompt(step)
+
+    # -- answers to waiting steps ------------------------------------------------------------
+
+    async def _answer_input(self, step: Step, text: str) -> None:
+        validator = self.engine.registry.validator(step.validator or "")
+        try:
+            verdict = validator(text)
+        except Exception:  # a validator bug must not reach the citizen as a traceback
+            logger.exception("validator %s failed", step.validator)
+            verdict = None
+        if verdict is None or not verdict.ok:
+            message = verdict.error if verdict and verdict.error else N_("Jawaban itu belum bisa saya terima.")
+            params = dict(verdict.params) if verdict else {}
+            self.say(self.t(message, **params))
+            self.log("invalid_input", {"step": step.ref, "validator": step.validator})
+            self._prompt(step)
+            return
+        self.state.context[step.save_as or "value"] = verdict.value
+        self.log("input", {"step": step.ref})
+        await self.run(step.next or "", push=True)
+
+    async def _answer_choice_text(self, step: Step, text: str) -> None:
+        options = self._options(step)
+        stripped = text.strip().rstrip(".")
+        if stripped.isdigit() and 1 <= int(stripped) <= len(options):
+            await self._choose(step, int(stripped) - 1)
+            return
+        wanted = normalize(text)
+        scored = [
+            (fuzz.ratio(wanted, normalize(label)), index) for index, (label, _o) in enumerate(options)
+        ]
+        if scored:
+            score, index = max(scored)
+            if score >= 85:
+                await self._choose(step, index)
+                return
+        kind, intent, _alt = self.engine.match(text, self.state.locale)
+        if kind == "confident" and intent in self.flows.intents:
+            await self._start_intent(intent, via="text")
+            return
+        self.say(self.t(N_("Silakan pilih salah satu tombol di bawah, atau ketik nomornya.")))
+        self._prompt(step)
+
+    def _options(self, step: Step) -> list[tuple[str, Option | tuple[str, str]]]:
+        """(label, option) pairs; distrik choices are built from the region file."""
+        if step.options_from == "districts":
+            return [(d.name, (d.code, d.name)) for d in self.render.region.districts]
+        return [(self.render.text(o.label, self.state.context, self.state.locale), o) for o in step.options]
+
+    async def _choose(self, step: Step, index: int) -> None:
+        options = self._options(step)
+        if not 0 <= index < len(options):
+            await self._reprompt()
+            return
+        _label, option = options[index]
+        self.log("choice", {"step": step.ref, "option": index})
+        if isinstance(option, Option):
+            self.state.context.update(option.set)
+            await self.run(option.goto, push=True)
+        else:
+            code, name = option
+            key = step.save_as or "district"
+            self.state.context[key] = code
+            self.state.context[f"{key}_name"] = name
+            await self.run(step.next or "", push=True)
+
+    # -- running steps -----------------------------------------------------------------------
+
+    def _prompt(self, step: Step) -> None:
+        locale = self.state.locale
+        self.say(self.render.text(step.text, self.state.context, locale))
+        rows: list[tuple[Button, ...]] = []
+        if step.type == "choice":
+            seq = self.state.seq
+            labels = [label for label, _ in self._options(step)]
+            width = 2 if step.options_from == "districts" else 1
+            buttons = [Button(label, f"o:{seq}.{i}") for i, label in enumerate(labels)]
+            rows = [tuple(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+        rows += [
+            (Button(self.render.text(b.label, self.state.context, locale), f"g:{b.goto}"),)
+            for b in step.buttons
+        ]
+        rows.append(self._nav_row(back=bool(self.state.history), cancel=True))
+        self.buttons = rows
+
+    async def run(self, ref: str, *, push: bool) -> None:
+        """Runs steps from ``ref`` until one waits for the citizen or the flow ends."""
+        if push and self.state.step:
+            self.state.history.append(self.state.step)
+            self.state.history = self.state.history[-20:]
+        self.state.step = None
+        self.buttons = []
+        for _ in range(MAX_STEPS_PER_TURN):
+            step = self.flows.steps.get(ref)
+            if step is None:
+                logger.error("flow refers to missing step %s", ref)
+                self._generic_error()
+                return
+            self.log("step", {"step": ref, "type": step.type})
+            self.state.context.update(step.set)
+            if step.type in WAITING_TYPES:
+                self.state.seq += 1
+                self.state.step = ref
+                self._prompt(step)
+                return
+            follow = await self._run_one(step)
+            if step.buttons and follow is None:
+                self.buttons = [
+                    (Button(self.render.text(b.label, self.state.context, self.state.locale), f"g:{b.goto}"),)
+                    for b in step.buttons
+                ] + [self._nav_row(back=False, cancel=False)]
+            if follow is None:
+                self.state.history = []
+                return
+            ref = follow
+        logger.error("flow loop at %s: more than %d steps in one turn", ref, MAX_STEPS_PER_TURN)
+        self._generic_error()
+
+    def _generic_error(self) -> None:
+        self.state.reset()
+        self.say(self.t(N_("Maaf, terjadi kendala di sistem kami. Silakan coba lagi dari menu.")))
+        self.buttons = [self._nav_row(back=False, cancel=False)]
+
+    async def _run_one(self, step: Step) -> str | None:
+        """Runs one non-waiting step; returns the next step or None when the flow ends."""
+        locale = self.state.locale
+        context = self.state.context
+        if step.type == "message":
+            self.say(self.render.text(step.text, context, locale))
+            return step.next
+        if step.type == "service" and step.service is not None:
+            opd = self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None
+            title, body = self.render.service(step.service, opd, context, locale, self.now)
+            self.say(body, title=title)
+            return step.next
+        if step.type == "end":
+            if step.text:
+                self.say(self.render.text(step.text, context, locale))
+            return None
+        if step.type == "branch":
+            return _branch(step, context)
+        if step.type == "handoff":
+            reference = self.engine._new_reference()
+            context["reference"] = reference
+            opd = step.opd or (self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None)
+            self.effects.append(Effect("record_request", {
+                "reference": reference, "kind": step.kind, "opd": opd or context.get("opd"),
+                "message": str(context.get("message", ""))[:1000], "intent": self.state.intent,
+            }))
+            self.say(self.render.text(step.text, context, locale))
+            return step.next
+        if step.type == "action":
+            return await self._action(step)
+        return None
+
+    async def _action(self, step: Step) -> str | None:
+        locale = self.state.locale
+        context = self.state.context
+        if step.text:
+            self.say(self.render.text(step.text, context, locale))
+        params = {
+            key: self.render.fill(value, context, locale) if isinstance(value, str) else value
+            for key, value in step.params.items()
+        }
+        name = step.action or ""
+        result = self._builtin(name, params)
+        if result is None:
+            try:
+                action = self.engine.registry.action(name)
+                result = await action(ActionCall(params=params, user_id=self.user_id, locale=locale))
+            except Exception:  # an integration bug is an outage for the citizen, not a crash
+                logger.exception("action %s failed", name)
+                result = ActionResult("unavailable")
+        self.log("action", {"action": name, "outcome": result.outcome})
+        if step.save_as:
+            context[step.save_as] = dict(result.data)
+        target = step.on.get(result.outcome)
+        if target is None:
+            self.say(self.t(N_(
+                "Maaf, layanan ini sedang tidak dapat dihubungi. Silakan coba lagi nanti.")))
+            return None
+        return target
+
+    def _builtin(self, name: str, params: Mapping[str, Any]) -> ActionResult | None:
+        if name == "core.set_language":
+            locale = str(params.get("locale", DEFAULT_LOCALE))
+            if locale not in SUPPORTED_LOCALES:
+                return ActionResult("invalid")
+            self.state.locale = locale
+            self.effects.append(Effect("set_locale", {"locale": locale}))
+            return ActionResult("ok", {"locale": locale})
+        if name == "core.erase_user_data":
+            self.effects.append(Effect("erase_user_data"))
+            self.erased = True
+            return ActionResult("ok")
+        if name == "core.save_subscription":
+            district = str(params.get("district", ""))
+            topics = [t.strip() for t in str(params.get("topics", "")).split(",") if t.strip()]
+            if self.render.region.district(district) is None or not topics:
+                return ActionResult("invalid")
+            self.effects.append(Effect("save_subscription", {"district": district, "topics": topics}))
+            name_ = self.render.region.district(district)
+            return ActionResult("ok", {"district": district, "district_name": name_.name if name_ else district,
+                                       "topics": ", ".join(topics)})
+        return None
+
+
+def _branch(step: Step, context: Mapping[str, Any]) -> str | None:
+    for case in step.cases:
+        value = _dotted(context, case.var)
+        if case.test == "exists":
+            hit = (value is not None and value != "") == bool(case.value)
+        elif case.test == "equals":
+            hit = value == case.value or str(value) == str(case.value)
+        elif case.test == "not_equals":
+            hit = not (value == case.value or str(value) == str(case.value))
+        else:
+            hit = value in case.value if isinstance(case.value, list) else False
+        if hit:
+            return case.goto
+    return step.default
+
+
+def _dotted(context: Mapping[str, Any], name: str) -> Any:
+    value: Any = context
+    for part in name.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    None,
+)
+
+
+def _clean(text: str) -> str:
+    """Drops invisible and direction-control characters and caps the length."""
+    return text.translate(_INVISIBLE).strip()[:MAX_TEXT_CHARS]

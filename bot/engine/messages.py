@@ -1,0 +1,53 @@
+"""What flows between a channel and the engine. Plain data, no channel types.
+
+A channel (Telegram, the terminal, the web chat, the admin preview) turns what the citizen did
+into an ``Inbound`` and shows each ``Outbound`` as it can: Telegram as HTML with an inline
+keyboard, the terminal as numbered lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+InboundKind = Literal["text", "button", "command", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing the citizen did.
+
+    ``text`` for typed words; ``payload`` for a pressed button (the engine's own opaque
+    string, checked against what it offered); ``command`` and ``argument`` for /start ktp_baru.
+    ``unsupported`` covers photos, stickers, voice notes and the like.
+    """
+
+    kind: InboundKind
+    text: str = ""
+    payload: str = ""
+    command: str = ""
+    argument: str = ""
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """One message to the citizen: an optional bold title, plain text and rows of buttons.
+
+    Text is plain (never markup): channels escape it, so a value typed by a citizen or sent
+    by an agency system can never inject formatting.
+    """
+
+    text: str
+    title: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def flat_buttons(self) -> tuple[Button, ...]:
+        return tuple(button for row in self.buttons for button in row)

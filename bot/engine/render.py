@@ -1,0 +1,198 @@
+"""Turns flow data into the text a citizen reads: placeholders, service answers, office hours.
+
+Kept apart from the engine's control flow so the wording can be tested on its own and so every
+channel shows the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from babel.dates import format_date, get_day_names
+
+from bot.flows.model import LocalList, LocalText, ServiceInfo
+from bot.i18n import DEFAULT_LOCALE, N_, Translator
+from bot.region import WEEKDAYS, Office, Region
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+MISSING = "-"
+
+
+def pick(text: Mapping[str, Any] | None, locale: str) -> Any:
+    """The version of a localised value for ``locale``, falling back to Indonesian."""
+    if not text:
+        return ""
+    return text.get(locale) or text.get(DEFAULT_LOCALE) or ""
+
+
+class Renderer:
+    """Renders flow texts for one region with the bot's translations."""
+
+    def __init__(self, region: Region, translator: Translator) -> None:
+        self.region = region
+        self.translator = translator
+
+    def t(self, locale: str, message: str, **params: Any) -> str:
+        return self.translator.gettext(locale, message, **params)
+
+    # -- placeholders --------------------------------------------------------------------
+
+    def _lookup(self, name: str, context: Mapping[str, Any], locale: str) -> Any:
+        parts = name.split(".")
+        root = parts[0]
+        value: Any
+        if root in context:
+            value = context[root]
+        elif root == "region":
+            value = {"name": pick(self.region.name, locale), "province": pick(self.region.province, locale)}
+        elif root == "office" and len(parts) > 1 and parts[1] in self.region.offices:
+            office = self.region.offices[parts[1]]
+            value = {"office": {parts[1]: {
+                "name": pick(office.name, locale), "address": office.address,
+                "phone": office.phone or MISSING, "hours": self.office_hours(office, locale),
+            }}}["office"]
+        elif root == "opd" and len(parts) > 1 and parts[1] in self.region.opds:
+            opd = self.region.opds[parts[1]]
+            value = {parts[1]: {
+                "name": pick(opd.name, locale), "short": opd.short,
+                "contacts": "\n".join(f"• {c}" for c in pick(opd.contacts, locale) or []),
+            }}
+        elif root == "lapor":
+            value = pick(self.region.complaints, locale)
+        else:
+            return None
+        for part in parts[1:]:
+            if isinstance(value, Mapping) and part in value:
+                value = value[part]
+            else:
+                return None
+        if isinstance(value, Mapping) and DEFAULT_LOCALE in value:
+            value = pick(value, locale)
+        return value
+
+    def fill(self, text: str, context: Mapping[str, Any], locale: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            token = match.group(0)
+            if token == "{{":
+                return "{"
+            if token == "}}":
+                return "}"
+            value = self._lookup(match.group(1), context, locale)
+            if value is None or value == "":
+                return MISSING
+            if isinstance(value, list | tuple):
+                return "\n".join(f"• {item}" for item in value)
+            return str(value)
+
+        return _PLACEHOLDER.sub(replace, text)
+
+    def text(self, text: LocalText | None, context: Mapping[str, Any], locale: str) -> str:
+        return self.fill(pick(text, locale), context, locale)
+
+    def lines(self, items: LocalList | None, context: Mapping[str, Any], locale: str) -> list[str]:
+        return [self.fill(item, context, locale) for item in (pick(items, locale) or ())]
+
+    # -- office hours ----------------------------------------------------------------------
+
+    def office_hours(self, office: Office, locale: str) -> str:
+        """E.g. "Senin–Kamis 08.00–16.00 WIT; Jumat 08.00–11.30 WIT; Sabtu–Minggu tutup"."""
+        names = get_day_names("wide", locale=locale)
+        groups: list[tuple[int, int, str]] = []
+        for index, day in enumerate(WEEKDAYS):
+            ranges = office.hours[day]
+            label = (
+                ", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in ranges)
+                if ranges
+                else self.t(locale, N_("tutup"))
+            )
+            if groups and groups[-1][2] == label and groups[-1][1] == index - 1:
+                groups[-1] = (groups[-1][0], index, label)
+            else:
+                groups.append((index, index, label))
+        zone = self._zone_name()
+        parts = []
+        for first, last, label in groups:
+            days = names[first].capitalize() if first == last else (
+                f"{names[first].capitalize()}–{names[last].capitalize()}"
+            )
+            suffix = "" if label == self.t(locale, N_("tutup")) else f" {zone}"
+            parts.append(f"{days} {label}{suffix}")
+        return "; ".join(parts)
+
+    def _zone_name(self) -> str:
+        return dt.datetime.now(self.region.timezone).strftime("%Z")
+
+    def opening_note(self, office: Office, now: dt.datetime, locale: str) -> str:
+        """Whether the office is open right now and, if not, when it opens next."""
+        local = self.region.now(now)
+        holidays = self.region.holiday_dates
+        zone = local.strftime("%Z")
+        if office.is_open(local, holidays):
+            closing = next(
+                end for start, end in office.hours[WEEKDAYS[local.weekday()]]
+                if start <= local.time() < end
+            )
+            return self.t(locale, N_("Kantor sedang buka sekarang, sampai pukul {time} {zone}."),
+                          time=_clock(closing), zone=zone)
+        holiday = next((h for h in self.region.holidays if h.date == local.date()), None)
+        opening = office.next_opening(local, holidays)
+        if opening is None:
+            return self.t(locale, N_("Kantor sedang tutup."))
+        when = format_date(opening.date(), "EEEE, d MMMM y", locale=locale)
+        note = self.t(locale, N_("Kantor sedang tutup. Buka lagi {day} pukul {time} {zone}."),
+                      day=when, time=_clock(opening.time()), zone=zone)
+        if holiday is not None:
+            note = self.t(locale, N_("Hari ini hari libur ({name})."), name=pick(holiday.name, locale)) + " " + note
+        return note
+
+    # -- a service answer ----------------------------------------------------------------
+
+    def service(
+        self, info: ServiceInfo, opd_key: str | None, context: Mapping[str, Any], locale: str,
+        now: dt.datetime,
+    ) -> tuple[str, str]:
+        """(title, body) of one service answer, the same shape for every service."""
+        sections: list[str] = [self.text(info.summary, context, locale)]
+
+        def bullets(heading: str, items: list[str], numbered: bool = False) -> None:
+            if items:
+                rows = [f"{i}. {item}" if numbered else f"• {item}" for i, item in enumerate(items, 1)]
+                sections.append(f"{heading}:\n" + "\n".join(rows))
+
+        bullets(self.t(locale, N_("Persyaratan")), self.lines(info.requirements, context, locale))
+        bullets(self.t(locale, N_("Yang perlu dibawa")), self.lines(info.bring, context, locale))
+        bullets(self.t(locale, N_("Langkah-langkah")), self.lines(info.procedure, context, locale), numbered=True)
+        sections.append(
+            f"{self.t(locale, N_('Biaya'))}: {self.text(info.cost, context, locale)}\n"
+            f"{self.t(locale, N_('Waktu proses'))}: {self.text(info.duration, context, locale)}"
+        )
+        office = self.region.offices.get(info.office)
+        if office is not None:
+            place = [
+                f"{self.t(locale, N_('Tempat'))}: {pick(office.name, locale)}",
+                f"{self.t(locale, N_('Alamat'))}: {office.address}",
+                f"{self.t(locale, N_('Jam layanan'))}: {self.office_hours(office, locale)}",
+            ]
+            if office.phone:
+                place.append(f"{self.t(locale, N_('Telepon'))}: {office.phone}")
+            place.append(self.opening_note(office, now, locale))
+            if office.note:
+                place.append(pick(office.note, locale))
+            sections.append("\n".join(place))
+        bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))
+        opd = self.region.opds.get(opd_key or "")
+        checked = format_date(dt.date.fromisoformat(info.checked), "d MMMM y", locale=locale)
+        source = [f"{self.t(locale, N_('Dasar hukum'))}: {'; '.join(info.legal_basis)}"]
+        if opd is not None:
+            source.append(f"{self.t(locale, N_('Informasi dari'))}: {pick(opd.name, locale)}")
+        source.append(f"{self.t(locale, N_('Terakhir diperiksa'))}: {checked}")
+        sections.append("\n".join(source))
+        return self.text(info.title, context, locale), "\n\n".join(s for s in sections if s)
+
+
+def _clock(value: dt.time) -> str:
+    """Indonesian clock style, 08.00 (also readable in English)."""
+    return f"{value.hour:02d}.{value.minute:02d}"

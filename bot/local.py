@@ -1,0 +1,55 @@
+"""The embedded default: the agencies' sandbox started in-process on loopback.
+
+A newcomer with no agency credentials still sees status checks work: when no OPD URL is
+configured, ``loket chat`` and ``loket run`` start the sandbox and point the adapters at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from integrations.sandbox import SANDBOX_TOKEN, create_sandbox_app
+from integrations.settings import OPD_NAMES
+
+
+def needs_sandbox(env: Mapping[str, str]) -> bool:
+    return not any(env.get(f"{opd.upper()}_API_URL") for opd in OPD_NAMES)
+
+
+def sandbox_env(base_url: str, *, timeout: float | None = None) -> dict[str, str]:
+    env = {}
+    for opd in OPD_NAMES:
+        env[f"{opd.upper()}_API_URL"] = f"{base_url}/{opd}"
+        env[f"{opd.upper()}_API_TOKEN"] = SANDBOX_TOKEN
+        if timeout is not None:
+            env[f"{opd.upper()}_API_TIMEOUT"] = str(timeout)
+    return env
+
+
+@asynccontextmanager
+async def running_sandbox(host: str = "127.0.0.1", port: int = 0, seed: int = 0) -> AsyncIterator[str]:
+    """Serves the sandbox until the block ends; yields its base URL."""
+    runner = web.AppRunner(create_sandbox_app(seed=seed))
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    try:
+        server = site._server  # aiohttp exposes the bound port only through the server
+        sockets = getattr(server, "sockets", None) or []
+        bound = sockets[0].getsockname()[1] if sockets else port
+        yield f"http://{host}:{bound}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def integration_env(env: Mapping[str, str]) -> AsyncIterator[Mapping[str, str]]:
+    """The agency settings to use: the configured ones, or a running sandbox's."""
+    if not needs_sandbox(env):
+        yield env
+        return
+    async with running_sandbox() as url:
+        yield {**env, **sandbox_env(url)}

@@ -1,0 +1,430 @@
+"""Free-text intent matching for one locale's NLU file.
+
+A citizen's message is normalised (:func:`bot.nlu.normalize.normalize`) and compared with
+every intent's normalised examples and keywords. The score (0–100) is built from words, not
+characters, because in this domain one rare word decides the intent ("bphtb", "kia",
+"jemput bola") while common words ("buat", "syarat", "cara") decide nothing:
+
+* Each word weighs its *specificity*: an inverse intent frequency, so a word used by one
+  intent counts far more than one used by twenty. Place names and stopwords weigh nothing;
+  words the catalogue never uses weigh a fixed amount, so a message that is mostly about
+  something else ("harga cabai hari ini") cannot reach a threshold on one shared word.
+* Example similarity is a weighted F-measure: how much of the message an example explains
+  and how much of the example the message contains. Unknown words are mapped to catalogue
+  words with rapidfuzz when they are close enough (typos: "pusksmas", "imunisai").
+* Keyword phrases must be present as a whole ("jemput bola": "bola" alone is not enough)
+  and count by the summed specificity of their words.
+
+Only examples sharing a word with the message are scored (an inverted index), so a query
+touches a few dozen examples, not the whole catalogue.
+
+One :class:`Matcher` serves one locale; the engine keeps one per NLU file and falls back to
+the Indonesian one when the citizen's own locale finds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.nlu.lexicon import (
+    AMBIGUOUS_PLACES,
+    GREETINGS,
+    LOCAL_PLACES,
+    PLACES,
+    STOPWORDS,
+    word_set,
+)
+from bot.nlu.normalize import normalize
+from bot.nlu.normalize_en import normalize_en
+
+__all__ = ["IntentNLU", "MatchResult", "Matcher", "guess_language", "parse_nlu_file"]
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["confident", "ambiguous", "none"]
+
+# Only the start of a message is scored: a question fits in a few hundred characters, and a
+# 5,000-character paste must not cost more than a normal message.
+MAX_SCORED_CHARS = 300
+MAX_SCORED_TOKENS = 40
+
+_UNKNOWN_WEIGHT = 1.6  # a word the catalogue never uses: probably another topic
+_SHORT_UNKNOWN_WEIGHT = 0.4  # one- or two-letter leftovers are usually noise
+_FUZZY_CUTOFF = 82.0  # rapidfuzz ratio for mapping a misspelt word to a catalogue word
+_KEYWORD_FULL = 3.0  # summed specificity at which a keyword alone is full evidence
+_BETA = 0.8  # < 1: explaining the whole message matters a bit more than covering the example
+_EXAMPLE_SHARE = 0.65  # the rest of the score comes from keywords
+
+_NOP = re.compile(
+    r"(?<!\d)\d{2}[.\s]?\d{2}[.\s]?\d{3}[.\s]?\d{3}[.\s]?\d{3}[-.\s]?\d{4}[.\s]?\d(?!\d)"
+)
+_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_ONLY_NUMBER = re.compile(r"^[\s\d.\-/]*$")
+
+
+@dataclass(frozen=True)
+class IntentNLU:
+    """How citizens ask for one intent: example sentences and keyword phrases."""
+
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The matcher's answer.
+
+    ``kind`` tells the engine what to do: ``confident`` → start ``intent``;
+    ``ambiguous`` → ask the citizen to choose among ``alternatives`` (best first, at most
+    three, ``intent`` is the best); ``none`` → say it did not understand (``intent`` is
+    None and ``alternatives`` is empty).
+    """
+
+    intent: str | None
+    score: float
+    alternatives: tuple[tuple[str, float], ...]
+    kind: Kind
+
+
+NONE_RESULT = MatchResult(intent=None, score=0.0, alternatives=(), kind="none")
+
+
+def parse_nlu_file(data: Mapping[str, Any]) -> dict[str, IntentNLU]:
+    """Validate a loaded ``flows/nlu/<locale>.yaml`` mapping and build :class:`IntentNLU`.
+
+    Raises ValueError with the intent id and field on any bad shape, so a typo in the
+    catalogue fails at start-up and not when a citizen writes.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("NLU file must be a mapping of intent id to {examples, keywords}")
+    out: dict[str, IntentNLU] = {}
+    for intent, body in data.items():
+        if not isinstance(intent, str) or not intent.strip():
+            raise ValueError(f"intent id must be a non-empty string, got {intent!r}")
+        if not isinstance(body, Mapping):
+            raise ValueError(f"{intent}: expected a mapping with 'examples' and 'keywords'")
+        unknown = set(body) - {"examples", "keywords"}
+        if unknown:
+            raise ValueError(f"{intent}: unknown keys {sorted(map(str, unknown))}")
+        examples = _string_list(intent, "examples", body.get("examples"), required=True)
+        keywords = _string_list(intent, "keywords", body.get("keywords", []), required=False)
+        out[intent] = IntentNLU(examples=examples, keywords=keywords)
+    return out
+
+
+def _string_list(intent: str, field: str, value: Any, *, required: bool) -> tuple[str, ...]:
+    if value is None and not required:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"{intent}.{field}: expected a list of strings")
+    if required and not value:
+        raise ValueError(f"{intent}.{field}: must not be empty")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"{intent}.{field}: every item must be a non-empty string")
+    return tuple(value)
+
+
+_EN_MARKERS = word_set(
+    "the my i to a an how is for of can do what where when me your and in on with want"
+)
+_ID_MARKERS = word_set(
+    "saya di yang mau cara untuk ke dari apa bagaimana sa ada dengan buat syarat mo"
+)
+
+
+def guess_language(intents: Mapping[str, IntentNLU]) -> str:
+    """Say whether an NLU catalogue is English ("en") or Indonesian ("id").
+
+    Counts common function words in the examples; Indonesian wins ties because it is the
+    fallback catalogue and the Indonesian normaliser copes with loanwords.
+    """
+    en = idn = 0
+    for nlu in intents.values():
+        for example in nlu.examples:
+            for word in example.lower().split():
+                en += word in _EN_MARKERS
+                idn += word in _ID_MARKERS
+    return "en" if en > idn else "id"
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    intent: str
+    tokens: frozenset[str]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    intent: str
+    tokens: frozenset[str]
+    strength: float
+
+
+class Matcher:
+    """Scores a message against one locale's intents. Build once; ``match`` is pure."""
+
+    def __init__(
+        self,
+        intents: Mapping[str, IntentNLU],
+        *,
+        confident: float = 66.0,
+        ambiguous: float = 46.0,
+        keyword_ambiguous: float = 34.0,
+        margin: float = 7.0,
+        language: str | None = None,
+    ) -> None:
+        """Precompute normalised examples, word specificity and the inverted index.
+
+        Args:
+            intents: intent id → examples and keywords (see :func:`parse_nlu_file`).
+            confident: a best score at or above this, ahead of the runner-up by ``margin``,
+                is a confident match.
+            ambiguous: a best score at or above this (but not confident) is a close call.
+            keyword_ambiguous: a lower bar for a close call when one of the best intent's
+                keyword phrases is in the message: the citizen named the service but
+                wrapped it in words the examples do not use, so offering choices beats
+                "not understood".
+            margin: how far the best must lead the second intent to be confident.
+            language: ``"id"`` (Indonesian/Papuan Malay normaliser) or ``"en"``; None
+                guesses it from the examples' function words, so a caller that only has
+                the locale's intents (``Matcher(flow_set.nlu["en"])``) still gets the
+                English normaliser, which the Indonesian stemmer would otherwise mangle.
+        """
+        if not 0 <= ambiguous <= confident <= 100:
+            raise ValueError("thresholds must satisfy 0 <= ambiguous <= confident <= 100")
+        self.confident = confident
+        self.ambiguous = ambiguous
+        self.keyword_ambiguous = min(keyword_ambiguous, ambiguous)
+        self.margin = margin
+        if language is None:
+            language = guess_language(intents)
+        self.language = language
+        self._norm = normalize_en if language == "en" else normalize
+        self._stop = STOPWORDS
+
+        token_sets: dict[str, list[frozenset[str]]] = {}
+        kw_sets: dict[str, list[frozenset[str]]] = {}
+        for intent, nlu in intents.items():
+            token_sets[intent] = [
+                s for s in (frozenset(self._content(self._norm(e))) for e in nlu.examples) if s
+            ]
+            kw_sets[intent] = [
+                s for s in (frozenset(self._content(self._norm(k))) for k in nlu.keywords) if s
+            ]
+        df: dict[str, int] = {}
+        for intent in intents:
+            vocab = set().union(*token_sets[intent], *kw_sets[intent])
+            for tok in vocab:
+                df[tok] = df.get(tok, 0) + 1
+        n = max(len(intents), 1)
+        self._idf: dict[str, float] = {
+            t: math.log((n + 1) / (d + 0.5)) + 0.1 for t, d in df.items()
+        }
+        self._vocab: tuple[str, ...] = tuple(sorted(self._idf))
+        self._examples: list[_Example] = []
+        self._keywords: list[_Keyword] = []
+        self._ex_index: dict[str, list[int]] = {}
+        self._kw_index: dict[str, list[int]] = {}
+        for intent in intents:
+            for toks in token_sets[intent]:
+                idx = len(self._examples)
+                self._examples.append(_Example(intent, toks, sum(self._idf[t] for t in toks)))
+                for t in toks:
+                    self._ex_index.setdefault(t, []).append(idx)
+            for toks in kw_sets[intent]:
+                idx = len(self._keywords)
+                strength = min(1.0, sum(self._idf[t] for t in toks) / _KEYWORD_FULL)
+                self._keywords.append(_Keyword(intent, toks, strength))
+                for t in toks:
+                    self._kw_index.setdefault(t, []).append(idx)
+        self._intents = tuple(intents)
+        self._fuzzy = lru_cache(maxsize=4096)(self._fuzzy_uncached)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _content(self, normalized: str) -> list[str]:
+        """Scoring tokens: no stopwords, no greetings, no place names.
+
+        A text made only of greetings becomes the single token "halo", so that "selamat
+        pagi" and "halo" meet (the catalogue's greeting intent) without a greeting word
+        weighing anything in a real question ("halo, ktp hilang").
+        """
+        tokens = normalized.split()
+        out = self._content_words(tokens)
+        if not out and any(t in GREETINGS for t in tokens):
+            return ["halo"]
+        return out
+
+    def _content_words(self, tokens: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        prev_place = False
+        for tok in tokens:
+            if tok in PLACES and (tok not in AMBIGUOUS_PLACES or prev_place):
+                prev_place = True
+                continue
+            prev_place = False
+            if tok in self._stop or tok in GREETINGS:
+                continue
+            out.append(tok)
+        return out
+
+    def _fuzzy_uncached(self, token: str) -> tuple[str, float] | None:
+        if len(token) < 4 or not token.isalpha():
+            return None
+        best = process.extractOne(
+            token, self._vocab, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
+        )
+        if best is None:
+            return None
+        return best[0], best[1] / 100.0
+
+    def _map_query(self, tokens: Iterable[str]) -> tuple[dict[str, float], float]:
+        """Map message tokens to catalogue words: {catalogue word: weight}, total weight."""
+        mapped: dict[str, float] = {}
+        total = 0.0
+        for tok in tokens:
+            if tok in self._idf:
+                w = self._idf[tok]
+                if mapped.get(tok, 0.0) < w:
+                    total += w - mapped.get(tok, 0.0)
+                    mapped[tok] = w
+                continue
+            hit = self._fuzzy(tok)
+            if hit is None:
+                total += _UNKNOWN_WEIGHT if len(tok) > 2 else _SHORT_UNKNOWN_WEIGHT
+                continue
+            word, sim = hit
+            w = self._idf[word] * sim
+            if mapped.get(word, 0.0) < w:
+                total += w - mapped.get(word, 0.0)
+                mapped[word] = w
+        return mapped, total
+
+    @staticmethod
+    def _direction(tokens: Sequence[str]) -> list[str]:
+        """Add "datang"/"keluar" to a moving-house message from its direction words.
+
+        "pindah ke jayapura" moves out of Mimika; "pindah dari makassar" or "pindah ke
+        timika" moves in. Without this both read as the same words.
+        """
+        if "pindah" not in tokens:
+            return []
+        extra: list[str] = []
+        for i, tok in enumerate(tokens):
+            nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+            if tok == "dari" and nxt and nxt not in LOCAL_PLACES:
+                extra.append("datang")
+            elif tok in {"ke", "pergi", "kemana"} and nxt:
+                if nxt in LOCAL_PLACES:
+                    extra.append("datang")
+                elif nxt == "luar" or nxt in PLACES:
+                    extra.append("keluar")
+        return extra
+
+    # -- matching -----------------------------------------------------------------------
+
+    def scores(self, text: str) -> list[tuple[str, float]]:
+        """All intents with a positive score, best first (for evaluation and debugging)."""
+        return self._rank(text).ranked
+
+    def _rank(self, text: str) -> _Ranking:
+        if not isinstance(text, str):
+            return _EMPTY
+        head = text[: MAX_SCORED_CHARS * 2]
+        normalized = self._norm(head[:MAX_SCORED_CHARS])
+        tokens = normalized.split()[:MAX_SCORED_TOKENS]
+        extra = self._direction(tokens)
+        only_number = bool(head.strip()) and bool(_ONLY_NUMBER.match(head))
+        has_nik = False
+        if _NOP.search(head):
+            extra.append("nop")
+        elif _NIK.search(head):
+            extra.append("nik")
+            has_nik = True
+        content = self._content_words(tokens) + extra
+        greeting_only = not content and any(t in GREETINGS for t in tokens)
+        if greeting_only:
+            content = ["halo"]
+        if not content:
+            return _EMPTY
+        # A repeated word says nothing new ("bla bla bla" must not drown "ktp hilang").
+        mapped, total = self._map_query(dict.fromkeys(content))
+        if not mapped or total <= 0:
+            return _EMPTY
+
+        best: dict[str, float] = {}
+        seen: set[int] = set()
+        for word in mapped:
+            for idx in self._ex_index.get(word, ()):
+                if idx in seen:
+                    continue
+                seen.add(idx)
+                ex = self._examples[idx]
+                matched = sum(mapped[t] for t in ex.tokens if t in mapped)
+                if matched <= 0:
+                    continue
+                recall = matched / total
+                precision = matched / ex.weight
+                b2 = _BETA * _BETA
+                f = (1 + b2) * precision * recall / (b2 * precision + recall)
+                if f > best.get(ex.intent, 0.0):
+                    best[ex.intent] = f
+        kw_best: dict[str, float] = {}
+        seen.clear()
+        for word in mapped:
+            for idx in self._kw_index.get(word, ()):
+                if idx in seen:
+                    continue
+                seen.add(idx)
+                kw = self._keywords[idx]
+                complete = all(t in mapped for t in kw.tokens)
+                if complete and kw.strength > kw_best.get(kw.intent, 0.0):
+                    kw_best[kw.intent] = kw.strength
+        ranked: list[tuple[str, float]] = []
+        for intent in set(best) | set(kw_best):
+            ex_score = best.get(intent, 0.0)
+            kw_score = kw_best.get(intent, 0.0) * min(1.0, 0.5 + ex_score)
+            score = 100.0 * (_EXAMPLE_SHARE * ex_score + (1 - _EXAMPLE_SHARE) * kw_score)
+            ranked.append((intent, round(score, 1)))
+        ranked.sort(key=lambda item: (-item[1], item[0]))
+        return _Ranking(ranked, has_nik and only_number, frozenset(kw_best))
+
+    def match(self, text: str) -> MatchResult:
+        """Match one message. Never raises; see :class:`MatchResult` for the answer kinds."""
+        try:
+            ranking = self._rank(text)
+        except Exception:  # a citizen's message must never crash the conversation
+            logger.exception("matching failed for a message of %d characters", len(text))
+            return NONE_RESULT
+        ranked = ranking.ranked
+        if not ranked:
+            return NONE_RESULT
+        intent, score = ranked[0]
+        floor = self.keyword_ambiguous if intent in ranking.keyword_hits else self.ambiguous
+        if score < floor:
+            return NONE_RESULT
+        top = tuple(ranked[:3])
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        if score >= self.confident and score - second >= self.margin and not ranking.nik_only:
+            return MatchResult(intent=intent, score=score, alternatives=top, kind="confident")
+        return MatchResult(intent=intent, score=score, alternatives=top, kind="ambiguous")
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranking:
+    ranked: list[tuple[str, float]]
+    nik_only: bool
+    keyword_hits: frozenset[str]
+
+
+_EMPTY = _Ranking([], nik_only=False, keyword_hits=frozenset())

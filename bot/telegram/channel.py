@@ -1,0 +1,234 @@
+"""Connects python-telegram-bot to the front desk. Translation only: Update -> Inbound,
+Outbound -> Bot API calls. No conversation logic lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.engine.messages import Inbound, Outbound
+from bot.frontdesk import FrontDesk
+from bot.i18n import N_, Translator, normalise_locale
+from bot.privacy import mask_identifiers
+from bot.telegram import callbacks
+from bot.telegram.flood import FloodControl, Verdict
+from bot.telegram.ordering import PerUserUpdateProcessor
+from bot.telegram.render import to_telegram
+
+logger = logging.getLogger(__name__)
+CHANNEL = "telegram"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+# (command, Indonesian description, English description). Registered with setMyCommands.
+COMMANDS = (
+    ("start", N_("Mulai dan tampilkan menu"), "Start and show the menu"),
+    ("menu", N_("Menu utama layanan"), "Main menu of services"),
+    ("bantuan", N_("Cara memakai Loket"), "How to use Loket"),
+    ("bahasa", N_("Ganti bahasa"), "Change language"),
+    ("batal", N_("Batalkan percakapan ini"), "Cancel this conversation"),
+    ("hapusdata", N_("Hapus data saya"), "Delete my data"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    token: str
+    base_url: str | None = None
+    base_file_url: str | None = None
+    callback_secret: str = ""
+    flood_messages: int = 8
+    flood_window_seconds: float = 10.0
+    polling: bool = True
+
+
+class TelegramHandlers:
+    """The handler callbacks, with their dependencies passed in (no bot_data lookups)."""
+
+    def __init__(self, frontdesk: FrontDesk, translator: Translator, key: bytes, flood: FloodControl) -> None:
+        self.frontdesk = frontdesk
+        self.translator = translator
+        self.key = key
+        self.flood = flood
+
+    # -- cross-cutting -------------------------------------------------------------------
+
+    async def flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Runs first (group -1): drops a citizen's burst before any work is done."""
+        user = update.effective_user
+        if user is None or update.edited_message is not None:
+            return
+        chat = update.effective_chat
+        if chat is not None and chat.type != ChatType.PRIVATE:
+            return
+        verdict = self.flood.check(user.id)
+        if verdict is Verdict.ALLOW:
+            return
+        if update.callback_query is not None:
+            await _answer(update.callback_query)
+        if verdict is Verdict.WARN and chat is not None:
+            locale = normalise_locale(user.language_code)
+            await context.bot.send_message(chat.id, self.translator.gettext(locale, N_(
+                "Pesan Anda terlalu cepat. Mohon tunggu sebentar, lalu kirim lagi pertanyaan Anda.")))
+        raise ApplicationHandlerStop
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Logs (masked) and tells the citizen politely; a traceback never reaches a chat."""
+        error = context.error
+        if isinstance(error, Forbidden):
+            logger.info("citizen has blocked the bot: %s", mask_identifiers(str(error)))
+            return
+        logger.error("update failed: %s", mask_identifiers(repr(error)), exc_info=error)
+        if isinstance(update, Update) and update.effective_chat is not None:
+            chat = update.effective_chat
+            if chat.type == ChatType.PRIVATE:
+                locale = normalise_locale(update.effective_user.language_code if update.effective_user else None)
+                try:
+                    await context.bot.send_message(chat.id, self.translator.gettext(locale, N_(
+                        "Maaf, terjadi kendala di sistem kami. Silakan coba lagi sebentar lagi.")))
+                except TelegramError:
+                    logger.warning("could not send the error note")
+
+    # -- private chats -------------------------------------------------------------------
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        await self._handle(update, context, Inbound(kind="text", text=message.text, language_hint=_lang(update)))
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        head, _, argument = message.text[1:].partition(" ")
+        command = head.split("@", 1)[0].lower()
+        event = Inbound(kind="command", command=command, argument=argument.strip(), language_hint=_lang(update))
+        await self._handle(update, context, event)
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Photos, stickers, voice, locations, contacts...: a polite text reply."""
+        await self._handle(update, context, Inbound(kind="unsupported", language_hint=_lang(update)))
+
+    async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        user = query.from_user
+        payload = callbacks.decode(self.key, user.id, query.data)
+        chat = update.effective_chat
+        if payload is None or chat is None or chat.type != ChatType.PRIVATE:
+            locale = normalise_locale(user.language_code)
+            await _answer(query, self.translator.gettext(locale, N_(
+                "Tombol ini tidak berlaku. Silakan buka /menu.")))
+            return
+        await _answer(query)
+        await self._handle(update, context, Inbound(kind="button", payload=payload, language_hint=_lang(update)))
+
+    async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Inbound) -> None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return
+        replies = await self.frontdesk.handle(CHANNEL, str(user.id), event)
+        await self.send(context, chat.id, user.id, replies)
+
+    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, replies: list[Outbound]) -> list[Message]:
+        sent = []
+        for reply in replies:
+            for part in to_telegram(reply, self.key, user_id):
+                sent.append(await context.bot.send_message(
+                    chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.markup,
+                    link_preview_options=NO_PREVIEW,
+                ))
+        return sent
+
+    # -- groups ----------------------------------------------------------------------------
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """In groups, personal questions do not belong: point to a private chat, only when
+        the bot is addressed (a command or a mention), so the group is not spammed."""
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        username = context.bot.username
+        addressed = message.text.startswith("/") or f"@{username}".lower() in message.text.lower()
+        if not addressed:
+            return
+        locale = normalise_locale(update.effective_user.language_code if update.effective_user else None)
+        await message.reply_text(self.translator.gettext(locale, N_(
+            "Agar data Anda aman, tanyakan layanan kepada saya lewat chat pribadi: "
+            "https://t.me/{username}?start=menu"), username=username), link_preview_options=NO_PREVIEW)
+
+
+async def _answer(query, text: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    try:
+        await query.answer(text=text)
+    except TelegramError as error:  # a late answer must not stop the reply itself
+        logger.info("answerCallbackQuery failed: %s", error)
+
+
+def _lang(update: Update) -> str | None:
+    return update.effective_user.language_code if update.effective_user else None
+
+
+def build_application(
+    frontdesk: FrontDesk,
+    translator: Translator,
+    settings: ChannelSettings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The PTB Application with Loket's handlers, in a deliberate order (see comments)."""
+    builder = ApplicationBuilder().token(settings.token).update_processor(PerUserUpdateProcessor())
+    if settings.base_url:
+        builder = builder.base_url(settings.base_url)
+        builder = builder.base_file_url(settings.base_file_url or settings.base_url.replace("/bot", "/file/bot"))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    if not settings.polling:
+        builder = builder.updater(None)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        await application.bot.set_my_commands([
+            BotCommand(name, translator.gettext("id", id_text)) for name, id_text, _ in COMMANDS
+        ])
+        await application.bot.set_my_commands(
+            [BotCommand(name, en_text) for name, _, en_text in COMMANDS], language_code="en"
+        )
+
+    builder = builder.post_init(post_init)
+    application = builder.build()
+    handlers = TelegramHandlers(
+        frontdesk, translator, callbacks.derive_key(settings.callback_secret, settings.token),
+        FloodControl(settings.flood_messages, settings.flood_window_seconds),
+    )
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edited messages ignored
+    # Order matters: flood control (group -1) runs before anything else and may stop the
+    # update; then exactly one handler of group 0 takes it, the first that matches.
+    application.add_handler(TypeHandler(Update, handlers.flood_gate), group=-1)
+    application.add_handler(CallbackQueryHandler(handlers.on_callback))
+    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, handlers.on_group))
+    application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
+    application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
+    application.add_handler(MessageHandler(private, handlers.on_unsupported))
+    application.add_error_handler(handlers.on_error)
+    return application
