@@ -7,18 +7,20 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core_actions import register_core_actions
 from bot.engine.engine import Engine
 from bot.engine.render import Renderer
-from bot.flows.loader import KnownNames, load_flow_set
+from bot.flows.loader import KnownNames, build_flow_set, load_flow_set, read_flow_sources
 from bot.flows.model import FlowSet
 from bot.frontdesk import Clock, FrontDesk, system_clock
 from bot.i18n import Translator
 from bot.nlu.matcher import Matcher
+from bot.notify.actions import register_follow_actions
+from bot.notify.source import StatusSource
 from bot.region import Region, load_region
 from bot.registry import Registry
 from bot.settings import Settings
@@ -26,6 +28,7 @@ from bot.storage.db import create_schema, make_engine, sessions
 from bot.validators import register_validators
 from integrations import OpdClients, load_settings
 from integrations.actions import register_actions
+from integrations.settings import IntegrationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ def build_registry(
     register_validators(registry)
     register_actions(registry, clients, translator, {d.code: d.name for d in region.districts})
     register_core_actions(registry, session_factory, region, translator)
+    register_follow_actions(registry, session_factory, translator, StatusSource(clients))
     return registry
 
 
@@ -94,6 +98,25 @@ class Loket:
     runtime: FlowRuntime
     frontdesk: FrontDesk
     clients: OpdClients
+    # Where the agencies are and how they notify (hook secrets, poll intervals): bot.notify.
+    integrations: IntegrationSettings = field(default_factory=lambda: IntegrationSettings({}))
+    clock: Clock = system_clock
+
+    def reload_flows(self, sources: Mapping[str, str] | None = None) -> FlowSet:
+        """Checks a new flow set (by default the flows folder as it is now) and publishes it.
+
+        Any problem raises ``FlowSetError`` and the published set stays: conversations never
+        run on a half-edited flow. Events already being handled finish on the old version.
+        """
+        flows = build_flow_set(
+            read_flow_sources(self.settings.flows_dir) if sources is None else sources,
+            known_names(self.registry, self.region),
+        )
+        self.runtime.publish(
+            build_engine(flows, self.registry, self.region, self.translator, self.settings)
+        )
+        logger.info("flows %s published: %d intents", flows.version, len(flows.intents))
+        return flows
 
 
 @asynccontextmanager
@@ -125,5 +148,5 @@ async def open_loket(
         yield Loket(
             settings=settings, region=region, translator=translator, registry=registry,
             database=database, sessions=session_factory, runtime=runtime, frontdesk=frontdesk,
-            clients=clients,
+            clients=clients, integrations=integration_settings, clock=clock,
         )

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,16 @@ from bot.storage import repo
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+
+# The transaction of the citizen event being handled. Core actions that change the citizen's
+# own record (following an application) write through it, so the change commits or rolls
+# back with the event; a second connection would wait on SQLite's write lock held here.
+_EVENT_SESSION: ContextVar[AsyncSession | None] = ContextVar("loket_event_session", default=None)
+
+
+def current_session() -> AsyncSession | None:
+    """The open transaction of the event being handled, or None outside ``FrontDesk.handle``."""
+    return _EVENT_SESSION.get()
 
 
 def system_clock() -> dt.datetime:
@@ -70,7 +81,11 @@ class FrontDesk:
             )
             state = await repo.load_state(session, user.id) or ConversationState(locale=user.locale)
             state.locale = user.locale
-            turn = await engine.handle(state, event, now=now, user_id=str(user.id))
+            token = _EVENT_SESSION.set(session)
+            try:
+                turn = await engine.handle(state, event, now=now, user_id=str(user.id))
+            finally:
+                _EVENT_SESSION.reset(token)
             await self._apply(session, user.id, turn, engine)
             if not any(effect.kind == "erase_user_data" for effect in turn.effects):
                 user.locale = turn.state.locale
@@ -102,3 +117,28 @@ class FrontDesk:
                 return
             else:
                 logger.error("unknown effect %s", effect.kind)
+
+    async def notify(self, channel: str, external_id: str, message: Outbound) -> bool:
+        """Prepares a message the citizen did not ask for (a status notification) before it
+        is sent: its buttons become valid answers, next to those of the last reply.
+
+        An expired conversation is closed first, silently, so pressing the button later is
+        not refused as stale. Returns False when the citizen is no longer known (erased).
+        """
+        payloads = [button.payload for button in message.flat_buttons]
+        lock = self._lock((channel, external_id))
+        async with lock, self._sessions() as session, session.begin():
+            user = await repo.find_user(session, channel, external_id)
+            if user is None:
+                return False
+            if not payloads:
+                return True
+            now = self._clock()
+            state = await repo.load_state(session, user.id)
+            state = state or ConversationState(locale=user.locale)
+            expired = state.expires_at is not None and now >= state.expires_at
+            if expired and (state.step or state.context):
+                state.reset()
+            state.offered = [*state.offered, *(p for p in payloads if p not in state.offered)]
+            await repo.save_state(session, user.id, state)
+        return True

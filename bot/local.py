@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
-from aiohttp import web
-
-from integrations.sandbox import SANDBOX_TOKEN, create_sandbox_app
+from integrations.sandbox import SANDBOX_TOKEN, create_sandbox_app, start_sandbox
 from integrations.settings import OPD_NAMES
 
 
@@ -30,16 +28,12 @@ def sandbox_env(base_url: str, *, timeout: float | None = None) -> dict[str, str
 
 
 @asynccontextmanager
-async def running_sandbox(host: str = "127.0.0.1", port: int = 0, seed: int = 0) -> AsyncIterator[str]:
-    """Serves the sandbox until the block ends; yields its base URL."""
-    runner = web.AppRunner(create_sandbox_app(seed=seed))
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+async def running_sandbox(
+    host: str = "127.0.0.1", port: int = 0, seed: int = 0
+) -> AsyncIterator[str]:
+    """Serves the sandbox until the block ends; yields its base URL (``port=0``: a free one)."""
+    runner, bound = await start_sandbox(create_sandbox_app(seed=seed), host, port)
     try:
-        server = site._server  # aiohttp exposes the bound port only through the server
-        sockets = getattr(server, "sockets", None) or []
-        bound = sockets[0].getsockname()[1] if sockets else port
         yield f"http://{host}:{bound}"
     finally:
         await runner.cleanup()

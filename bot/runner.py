@@ -19,45 +19,80 @@ from telegram.ext import Application
 
 from bot.app import Loket, open_loket
 from bot.local import integration_env
+from bot.notify.service import build_notifications
 from bot.settings import Settings
-from bot.telegram.channel import ChannelSettings, build_application
+from bot.telegram.channel import ALLOWED_UPDATES, CHANNEL, ChannelSettings, build_application
+from bot.telegram.notify import TelegramDeliver
 from bot.telegram.webhook import WEBHOOK_PATH, WebhookReceiver
 
 logger = logging.getLogger(__name__)
-LOCAL_TOKEN = "100000:LOKET-LOCAL-MODE"
+LOCAL_TOKEN = "100000:LOKET-LOCAL-MODE"  # noqa: S105 - the local server's fixed token
 POLL_TIMEOUT = 25
 
 
-def _channel_settings(settings: Settings, token: str, base_url: str | None, *, polling: bool) -> ChannelSettings:
+def _channel_settings(
+    settings: Settings, token: str, base_url: str | None, *, polling: bool
+) -> ChannelSettings:
     return ChannelSettings(
-        token=token, base_url=base_url, callback_secret=settings.callback_secret,
-        flood_messages=settings.flood_messages, flood_window_seconds=settings.flood_window_seconds,
+        token=token,
+        base_url=base_url,
+        callback_secret=settings.callback_secret,
+        flood_messages=settings.flood_messages,
+        flood_window_seconds=settings.flood_window_seconds,
         polling=polling,
     )
 
 
 @asynccontextmanager
-async def running_application(application: Application, *, polling: bool) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    """Initialises, starts (and polls), then stops and shuts down in the right order."""
+async def running_application(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    polling: bool,
+) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    """Initialises, starts (and polls), then stops and shuts down in the right order.
+
+    The same steps as PTB's ``run_polling``, which owns the event loop and so cannot be used
+    here; that includes the ``post_init``/``post_stop``/``post_shutdown`` hooks, which PTB
+    calls only from ``run_polling``/``run_webhook`` (``post_init`` registers the commands).
+    """
     async with application:
-        await application.start()
-        if polling and application.updater is not None:
-            await application.updater.start_polling(timeout=POLL_TIMEOUT, drop_pending_updates=False)
+        if application.post_init is not None:
+            await application.post_init(application)
+        updater = application.updater if polling else None
         try:
+            if updater is not None:
+                await updater.start_polling(
+                    timeout=POLL_TIMEOUT,
+                    drop_pending_updates=False,
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+            await application.start()
             yield application
         finally:
-            if polling and application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            await application.stop()
+            if updater is not None and updater.running:
+                await updater.stop()
+            if application.running:
+                await application.stop()
+                if application.post_stop is not None:
+                    await application.post_stop(application)
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
 
 
 async def _wait_for_stop() -> None:
+    """Returns on the first SIGINT/SIGTERM; a second one during shutdown interrupts it."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+            installed.append(sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
 
 
 async def _serve_web(app: web.Application, host: str, port: int) -> web.AppRunner:
@@ -70,17 +105,26 @@ async def _serve_web(app: web.Application, host: str, port: int) -> web.AppRunne
 async def run_local(loket: Loket, settings: Settings, port: int) -> None:
     from bot.botapi import BotApiLimits, LocalBotApi
 
-    api = LocalBotApi(BotApiLimits())
-    api.add_bot(LOCAL_TOKEN, username="loket_mimika_bot", first_name="Loket Mimika")
+    # The web chat talks as a citizen to the server's default bot, so Loket must be that bot.
+    # Telegram's real flood limits stay on: the local mode should behave like production.
+    api = LocalBotApi(
+        BotApiLimits(), token=LOCAL_TOKEN, username="loket_mimika_bot", first_name="Loket Mimika"
+    )
+    # Status notifications; OPD pushes (POST /hooks/{opd}) are served on the same port.
+    notifications = build_notifications(loket, {})
+    notifications.add_routes(api.app)
     base = await api.start("127.0.0.1", port)
     try:
-        application = build_application(
-            loket.frontdesk, loket.translator,
-            _channel_settings(settings, LOCAL_TOKEN, f"{base}/bot", polling=True),
+        channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
+        application = build_application(loket.frontdesk, loket.translator, channel)
+        notifications.delivery.add_channel(
+            CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
         )
-        async with running_application(application, polling=True):
+        async with running_application(application, polling=True), notifications.running():
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
-            print(f"Loket is running (local mode). Open {base}/ in a browser to chat with the bot.")
+            print(
+                f"Loket is running (local mode). Open {base}/ in a browser to chat with the bot."
+            )
             print("Tekan Ctrl+C untuk berhenti.", flush=True)
             await _wait_for_stop()
     finally:
@@ -90,23 +134,37 @@ async def run_local(loket: Loket, settings: Settings, port: int) -> None:
 async def run_telegram(loket: Loket, settings: Settings, port: int) -> None:
     token = settings.telegram_token or ""
     webhook = bool(settings.webhook_url)
-    application = build_application(
-        loket.frontdesk, loket.translator,
-        _channel_settings(settings, token, settings.telegram_api_base_url, polling=not webhook),
+    channel = _channel_settings(
+        settings, token, settings.telegram_api_base_url, polling=not webhook
     )
-    async with running_application(application, polling=not webhook):
+    application = build_application(loket.frontdesk, loket.translator, channel)
+    notifications = build_notifications(
+        loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
+    )
+    async with running_application(application, polling=not webhook), notifications.running():
         runner = None
         if webhook:
             web_app = web.Application()
             WebhookReceiver(application, settings.webhook_secret or "").add_routes(web_app)
+            notifications.add_routes(web_app)  # OPD status pushes: POST /hooks/{opd}
             runner = await _serve_web(web_app, settings.listen_host, port)
             await application.bot.set_webhook(
-                url=settings.webhook_url or "", secret_token=settings.webhook_secret,
-                allowed_updates=["message", "callback_query"],
+                url=settings.webhook_url or "",
+                secret_token=settings.webhook_secret,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
-            print(f"Loket serving Telegram by webhook on {settings.listen_host}:{port}{WEBHOOK_PATH}", flush=True)
+            print(
+                "Loket serving Telegram by webhook on "
+                f"{settings.listen_host}:{port}{WEBHOOK_PATH}",
+                flush=True,
+            )
         else:
             print("Loket serving Telegram by long polling.", flush=True)
+            if notifications.hook.opds:  # an OPD pushes status changes: it needs our HTTP port
+                web_app = web.Application()
+                notifications.add_routes(web_app)
+                runner = await _serve_web(web_app, settings.listen_host, port)
+                print(f"Status pushes on {settings.listen_host}:{port}/hooks/{{opd}}", flush=True)
         try:
             await _wait_for_stop()
         finally:
@@ -115,11 +173,14 @@ async def run_telegram(loket: Loket, settings: Settings, port: int) -> None:
 
 
 async def run(settings: Settings, *, port: int | None = None) -> int:
-    port = port or settings.listen_port
+    port = settings.listen_port if port is None else port  # --port 0 picks a free port
     if settings.webhook_url and not settings.webhook_secret:
         print("WEBHOOK_URL needs WEBHOOK_SECRET (see .env.example).")
         return 2
-    async with integration_env(settings.env) as env, open_loket(settings, integration_env=env) as loket:
+    async with (
+        integration_env(settings.env) as env,
+        open_loket(settings, integration_env=env) as loket,
+    ):
         if settings.telegram_token:
             await run_telegram(loket, settings, port)
         else:

@@ -7,6 +7,7 @@ every mapping key and sequence item, so checks can point at the exact spot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,15 @@ class _LineLoader(yaml.SafeLoader):
         return items
 
 
+# YAML 1.1 reads on/off/yes/no as booleans, so an admin's `on:` (an action's outcomes) or a
+# distrik answer "no" would silently change meaning. Like YAML 1.2, only true/false are booleans.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping
 )
@@ -78,7 +88,8 @@ _LineLoader.add_constructor(
 def load_yaml_text(text: str, path: str) -> Any:
     """Parses YAML text safely, with line numbers; raises YamlError naming the file and line."""
     if len(text.encode("utf-8")) > MAX_YAML_BYTES:
-        raise YamlError(path, 0, f"file is larger than {MAX_YAML_BYTES // 1024} KiB")
+        # Line 1, not 0 (unknown): the problem is the whole file, and editors jump to path:1.
+        raise YamlError(path, 1, f"file is larger than {MAX_YAML_BYTES // 1024} KiB")
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
     except yaml.MarkedYAMLError as error:

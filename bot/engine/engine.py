@@ -87,6 +87,11 @@ class Engine:
         self.renderer = renderer
         self.timeout = timeout
         self._new_reference = reference_factory or _new_reference
+        # The intent whose start step this is: a citizen who reaches "KTP-el baru" through the
+        # menu buttons is asking about it as much as one who typed the question.
+        self.intent_at: dict[str, str] = {}
+        for intent in flows.intents.values():
+            self.intent_at.setdefault(intent.start, intent.id)
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -95,12 +100,16 @@ class Engine:
     ) -> Turn:
         turn = _TurnBuilder(self, state, now, user_id)
         if state.expires_at is not None and now >= state.expires_at and (state.step or state.context):
+            waiting = state.step is not None
             state.reset()
             turn.expired = True
-            turn.say(self._t(state, N_(
-                "Percakapan sebelumnya sudah berakhir karena tidak ada balasan selama {minutes} "
-                "menit. Kita mulai lagi dari awal."), minutes=int(self.timeout.total_seconds() // 60)))
-            turn.log("expired", {})
+            if waiting:  # only a question left unanswered needs explaining; a finished flow
+                # (a complaint sent, a status shown) just forgets its values quietly
+                turn.say(self._t(state, N_(
+                    "Percakapan sebelumnya sudah berakhir karena tidak ada balasan selama "
+                    "{minutes} menit. Kita mulai lagi dari awal."),
+                    minutes=int(self.timeout.total_seconds() // 60)))
+            turn.log("expired", {"waiting": waiting})
         if state.step is not None and state.step not in self.flows.steps:
             # The flow was changed under this conversation and its step is gone: restart safely.
             state.reset()
@@ -213,7 +222,7 @@ class _TurnBuilder:
             await self._reprompt()
             return
         if event.kind == "command":
-            await self._command(event.command.lower(), event.argument)
+            await self._command(_clean(event.command).lower(), _clean(event.argument))
             return
         if event.kind == "button":
             await self._button(event.payload)
@@ -413,7 +422,10 @@ class _TurnBuilder:
             (Button(self.render.text(b.label, self.state.context, locale), f"g:{b.goto}"),)
             for b in step.buttons
         ]
-        rows.append(self._nav_row(back=bool(self.state.history), cancel=True))
+        menu = self.flows.intents.get(MENU_INTENT)
+        at_menu = menu is not None and step.ref == menu.start
+        if not at_menu:  # "Menu utama" and "Batal" on the menu itself would only confuse
+            rows.append(self._nav_row(back=bool(self.state.history), cancel=True))
         self.buttons = rows
 
     async def run(self, ref: str, *, push: bool) -> None:
@@ -429,6 +441,10 @@ class _TurnBuilder:
                 logger.error("flow refers to missing step %s", ref)
                 self._generic_error()
                 return
+            entered = self.engine.intent_at.get(ref)
+            if entered is not None and entered != self.state.intent:
+                self.state.intent = entered
+                self.log("intent", {"intent": entered, "via": "navigation"})
             self.log("step", {"step": ref, "type": step.type})
             self.state.context.update(step.set)
             if step.type in WAITING_TYPES:
@@ -492,7 +508,7 @@ class _TurnBuilder:
         if step.text:
             self.say(self.render.text(step.text, context, locale))
         params = {
-            key: self.render.fill(value, context, locale) if isinstance(value, str) else value
+            key: self.render.fill(value, context, locale, missing="") if isinstance(value, str) else value
             for key, value in step.params.items()
         }
         name = step.action or ""
@@ -565,11 +581,23 @@ def _dotted(context: Mapping[str, Any], name: str) -> Any:
 
 
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    [
+        *map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f"),  # zero-width, LRM/RLM
+        *map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),  # embeddings
+        # C0 control characters except tab and line breaks, and DEL: a NUL byte cannot be
+        # stored in a PostgreSQL text column, and none of them is something a citizen means.
+        *(c for c in range(0x20) if chr(c) not in "\t\n\r"),
+        0x7F,
+    ],
     None,
 )
 
 
 def _clean(text: str) -> str:
-    """Drops invisible and direction-control characters and caps the length."""
+    """Drops invisible, direction-control and control characters and caps the length.
+
+    A lone surrogate (possible in a forged update's JSON, "\\ud800") cannot be encoded as
+    UTF-8 and would make storing the text fail, so it becomes "?".
+    """
+    text = text.encode("utf-8", "replace").decode("utf-8")
     return text.translate(_INVISIBLE).strip()[:MAX_TEXT_CHARS]

@@ -73,7 +73,12 @@ class Renderer:
             value = pick(value, locale)
         return value
 
-    def fill(self, text: str, context: Mapping[str, Any], locale: str) -> str:
+    def fill(
+        self, text: str, context: Mapping[str, Any], locale: str, *, missing: str = MISSING
+    ) -> str:
+        """Fills ``{name}`` placeholders. A missing value shows as ``missing``: "-" in text a
+        citizen reads, "" in an action's parameters so no agency is asked about "-"."""
+
         def replace(match: re.Match[str]) -> str:
             token = match.group(0)
             if token == "{{":
@@ -82,7 +87,7 @@ class Renderer:
                 return "}"
             value = self._lookup(match.group(1), context, locale)
             if value is None or value == "":
-                return MISSING
+                return missing
             if isinstance(value, list | tuple):
                 return "\n".join(f"• {item}" for item in value)
             return str(value)
@@ -165,19 +170,24 @@ class Renderer:
         bullets(self.t(locale, N_("Persyaratan")), self.lines(info.requirements, context, locale))
         bullets(self.t(locale, N_("Yang perlu dibawa")), self.lines(info.bring, context, locale))
         bullets(self.t(locale, N_("Langkah-langkah")), self.lines(info.procedure, context, locale), numbered=True)
+        # Labels are translated before they go into an f-string: Babel does not extract an
+        # N_() written inside an f-string's braces, so it would never be translated.
+        cost, duration = self.t(locale, N_("Biaya")), self.t(locale, N_("Waktu proses"))
         sections.append(
-            f"{self.t(locale, N_('Biaya'))}: {self.text(info.cost, context, locale)}\n"
-            f"{self.t(locale, N_('Waktu proses'))}: {self.text(info.duration, context, locale)}"
+            f"{cost}: {self.text(info.cost, context, locale)}\n"
+            f"{duration}: {self.text(info.duration, context, locale)}"
         )
         office = self.region.offices.get(info.office)
         if office is not None:
+            place_label, address = self.t(locale, N_("Tempat")), self.t(locale, N_("Alamat"))
+            hours, phone = self.t(locale, N_("Jam layanan")), self.t(locale, N_("Telepon"))
             place = [
-                f"{self.t(locale, N_('Tempat'))}: {pick(office.name, locale)}",
-                f"{self.t(locale, N_('Alamat'))}: {office.address}",
-                f"{self.t(locale, N_('Jam layanan'))}: {self.office_hours(office, locale)}",
+                f"{place_label}: {pick(office.name, locale)}",
+                f"{address}: {office.address}",
+                f"{hours}: {self.office_hours(office, locale)}",
             ]
             if office.phone:
-                place.append(f"{self.t(locale, N_('Telepon'))}: {office.phone}")
+                place.append(f"{phone}: {office.phone}")
             place.append(self.opening_note(office, now, locale))
             if office.note:
                 place.append(pick(office.note, locale))
@@ -185,10 +195,12 @@ class Renderer:
         bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))
         opd = self.region.opds.get(opd_key or "")
         checked = format_date(dt.date.fromisoformat(info.checked), "d MMMM y", locale=locale)
-        source = [f"{self.t(locale, N_('Dasar hukum'))}: {'; '.join(info.legal_basis)}"]
+        legal, informant = self.t(locale, N_("Dasar hukum")), self.t(locale, N_("Informasi dari"))
+        checked_label = self.t(locale, N_("Terakhir diperiksa"))
+        source = [f"{legal}: {'; '.join(info.legal_basis)}"]
         if opd is not None:
-            source.append(f"{self.t(locale, N_('Informasi dari'))}: {pick(opd.name, locale)}")
-        source.append(f"{self.t(locale, N_('Terakhir diperiksa'))}: {checked}")
+            source.append(f"{informant}: {pick(opd.name, locale)}")
+        source.append(f"{checked_label}: {checked}")
         sections.append("\n".join(source))
         return self.text(info.title, context, locale), "\n\n".join(s for s in sections if s)
 

@@ -100,3 +100,57 @@ class Subscription(Base):
     district: Mapped[str] = mapped_column(String(16))
     topics: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FollowedApplication(Base):
+    """An application (or AK/I card) a citizen asked to be told about when its status changes.
+
+    ``last_status``/``last_updated_at`` are what the citizen was last shown or told, so a
+    duplicated or out-of-order push is recognised. The number is kept only while the follow
+    exists: stopping keeps the row inactive until /hapusdata erases it with the user.
+    """
+
+    __tablename__ = "followed_applications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "opd", "number"),
+        Index("ix_followed_applications_opd_number", "opd", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    opd: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32))
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_updated_at: Mapped[dt.datetime | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StatusNotification(Base):
+    """Outbox of status-change messages: written with the change, sent by the delivery loop.
+
+    The unique key makes a duplicated push unable to queue a second message; ``state`` is
+    ``pending`` until the channel accepted it (``sent``) or gave up (``blocked``, ``failed``),
+    so a restart delivers what was left pending, and only that.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "opd", "number", "status", "updated_at"),
+        Index("ix_notifications_state", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    opd: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[dt.datetime] = mapped_column()
+    note: Mapped[str | None] = mapped_column(Text)
+    final: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()

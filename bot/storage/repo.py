@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.state import ConversationState
@@ -14,6 +14,8 @@ from bot.storage.models import (
     CitizenRequest,
     Conversation,
     Event,
+    FollowedApplication,
+    StatusNotification,
     Subscription,
     UnmatchedQuestion,
     User,
@@ -22,7 +24,10 @@ from bot.storage.models import (
 
 # Every table that holds something about one citizen. /hapusdata deletes from all of them,
 # and a test checks that this list covers every table with a user_id column.
-USER_TABLES = (Event, UnmatchedQuestion, CitizenRequest, Subscription, Conversation)
+USER_TABLES = (
+    Event, UnmatchedQuestion, CitizenRequest, Subscription, Conversation,
+    StatusNotification, FollowedApplication,
+)
 
 
 async def get_or_create_user(
@@ -124,3 +129,174 @@ async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, 
         ) or 0
     counts["users"] = await session.scalar(select(func.count()).select_from(User).where(User.id == user_id)) or 0
     return counts
+
+
+# -- followed applications and their status notifications -------------------------------------
+
+
+def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A timestamp as aware UTC; SQLite hands stored ones back naive (they are stored in UTC)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+async def get_follow(
+    session: AsyncSession, user_id: int, opd: str, number: str
+) -> FollowedApplication | None:
+    return await session.scalar(select(FollowedApplication).where(
+        FollowedApplication.user_id == user_id, FollowedApplication.opd == opd,
+        FollowedApplication.number == number,
+    ))
+
+
+async def list_follows(session: AsyncSession, user_id: int) -> list[FollowedApplication]:
+    """The citizen's active follows, oldest first."""
+    rows = await session.scalars(
+        select(FollowedApplication)
+        .where(FollowedApplication.user_id == user_id, FollowedApplication.active.is_(True))
+        .order_by(FollowedApplication.created_at, FollowedApplication.id)
+    )
+    return list(rows)
+
+
+async def save_follow(
+    session: AsyncSession, user_id: int, opd: str, number: str, *,
+    status: str | None, updated_at: dt.datetime | None,
+) -> tuple[FollowedApplication, bool]:
+    """Starts (or restarts) following; returns the row and whether it was already active.
+
+    ``status``/``updated_at`` are what the citizen has just been shown: the next change is
+    measured against them.
+    """
+    row = await get_follow(session, user_id, opd, number)
+    was_active = row is not None and row.active
+    if row is None:
+        row = FollowedApplication(user_id=user_id, opd=opd, number=number)
+        session.add(row)
+    row.active = True
+    row.last_status = status
+    row.last_updated_at = as_utc(updated_at)
+    row.changed_at = utcnow()
+    await session.flush()
+    return row, was_active
+
+
+async def stop_follows(
+    session: AsyncSession, user_id: int, *, opd: str | None = None, number: str | None = None
+) -> int:
+    """Stops the citizen's active follows (all, one OPD's, or one number); returns how many."""
+    rows = await list_follows(session, user_id)
+    stopped = 0
+    for row in rows:
+        if (opd is None or row.opd == opd) and (number is None or row.number == number):
+            row.active = False
+            row.changed_at = utcnow()
+            stopped += 1
+    return stopped
+
+
+async def active_followers(
+    session: AsyncSession, opd: str, number: str
+) -> list[FollowedApplication]:
+    """Every active follow of one application, across citizens."""
+    rows = await session.scalars(select(FollowedApplication).where(
+        FollowedApplication.opd == opd, FollowedApplication.number == number,
+        FollowedApplication.active.is_(True),
+    ).order_by(FollowedApplication.id))
+    return list(rows)
+
+
+async def followed_numbers(session: AsyncSession, opd: str) -> list[str]:
+    """The distinct application numbers of one OPD that someone follows (for polling)."""
+    rows = await session.scalars(
+        select(FollowedApplication.number)
+        .where(FollowedApplication.opd == opd, FollowedApplication.active.is_(True))
+        .distinct().order_by(FollowedApplication.number)
+    )
+    return list(rows)
+
+
+async def queue_notification(
+    session: AsyncSession, user_id: int, opd: str, number: str, *,
+    status: str, updated_at: dt.datetime, note: str | None, final: bool,
+) -> bool:
+    """Adds an outbox row unless the same change is already queued for this citizen."""
+    moment = as_utc(updated_at)
+    existing = await session.scalar(select(StatusNotification.id).where(
+        StatusNotification.user_id == user_id, StatusNotification.opd == opd,
+        StatusNotification.number == number, StatusNotification.status == status,
+        StatusNotification.updated_at == moment,
+    ))
+    if existing is not None:
+        return False
+    session.add(StatusNotification(
+        user_id=user_id, opd=opd, number=number, status=status, updated_at=moment, note=note,
+        final=final, state="pending",
+    ))
+    return True
+
+
+async def due_notifications(
+    session: AsyncSession, *, now: dt.datetime, channels: Iterable[str], limit: int = 50
+) -> list[tuple[StatusNotification, User]]:
+    """Pending outbox rows whose time has come, for citizens of ``channels``, oldest first."""
+    rows = await session.execute(
+        select(StatusNotification, User)
+        .join(User, User.id == StatusNotification.user_id)
+        .where(
+            StatusNotification.state == "pending",
+            User.channel.in_(list(channels)),
+            (StatusNotification.next_attempt_at.is_(None))
+            | (StatusNotification.next_attempt_at <= as_utc(now)),
+        )
+        .order_by(StatusNotification.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def next_notification_attempt(
+    session: AsyncSession, channels: Iterable[str]
+) -> dt.datetime | None:
+    """When the earliest postponed pending row is due (None if nothing is postponed)."""
+    moment = await session.scalar(
+        select(func.min(StatusNotification.next_attempt_at))
+        .join(User, User.id == StatusNotification.user_id)
+        .where(StatusNotification.state == "pending", User.channel.in_(list(channels)))
+    )
+    return as_utc(moment)
+
+
+async def purge_notification_data(
+    session: AsyncSession, *, finished_before: dt.datetime, stale_before: dt.datetime
+) -> int:
+    """Deletes what status notifications no longer need: stopped follows and finished
+    messages changed before ``finished_before``, and messages still pending (for a channel
+    no process serves) since before ``stale_before``. Returns the number of rows deleted."""
+    finished = as_utc(finished_before)
+    stale = as_utc(stale_before)
+    deleted = 0
+    for statement in (
+        delete(StatusNotification).where(
+            StatusNotification.state != "pending", StatusNotification.created_at < finished
+        ),
+        delete(StatusNotification).where(
+            StatusNotification.state == "pending", StatusNotification.created_at < stale
+        ),
+        delete(FollowedApplication).where(
+            FollowedApplication.active.is_(False), FollowedApplication.changed_at < finished
+        ),
+    ):
+        result = await session.execute(statement)
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+async def give_up_notifications(session: AsyncSession, user_id: int, state: str) -> None:
+    """Marks every pending message of one citizen as not to be sent (``blocked``...)."""
+    await session.execute(
+        update(StatusNotification)
+        .where(StatusNotification.user_id == user_id, StatusNotification.state == "pending")
+        .values(state=state)
+    )

@@ -4,12 +4,16 @@ Outbound -> Bot API calls. No conversation logic lives here.
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
+import os
+import re
 from dataclasses import dataclass
 
-from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,25 +28,32 @@ from telegram.request import BaseRequest
 
 from bot.engine.messages import Inbound, Outbound
 from bot.frontdesk import FrontDesk
-from bot.i18n import N_, Translator, normalise_locale
+from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.privacy import mask_identifiers
 from bot.telegram import callbacks
 from bot.telegram.flood import FloodControl, Verdict
 from bot.telegram.ordering import PerUserUpdateProcessor
-from bot.telegram.render import to_telegram
+from bot.telegram.render import TelegramMessage, to_telegram
 
 logger = logging.getLogger(__name__)
 CHANNEL = "telegram"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
-# (command, Indonesian description, English description). Registered with setMyCommands.
+# Only what the handlers use; edited messages, reactions and the like are never fetched.
+ALLOWED_UPDATES = ("message", "callback_query")
+# A reply refused with 429 is sent again after Telegram's retry_after, a few times at most.
+SEND_ATTEMPTS = 3
+MAX_RETRY_WAIT = dt.timedelta(seconds=30)
+
+# (command, description as a gettext msgid). Registered with setMyCommands for every locale:
+# Indonesian as the default, the others translated through the catalogues.
 COMMANDS = (
-    ("start", N_("Mulai dan tampilkan menu"), "Start and show the menu"),
-    ("menu", N_("Menu utama layanan"), "Main menu of services"),
-    ("bantuan", N_("Cara memakai Loket"), "How to use Loket"),
-    ("bahasa", N_("Ganti bahasa"), "Change language"),
-    ("batal", N_("Batalkan percakapan ini"), "Cancel this conversation"),
-    ("hapusdata", N_("Hapus data saya"), "Delete my data"),
+    ("start", N_("Mulai dan tampilkan menu")),
+    ("menu", N_("Menu utama layanan")),
+    ("bantuan", N_("Cara memakai Loket")),
+    ("bahasa", N_("Ganti bahasa")),
+    ("batal", N_("Batalkan percakapan ini")),
+    ("hapusdata", N_("Hapus data saya")),
 )
 
 
@@ -60,7 +71,9 @@ class ChannelSettings:
 class TelegramHandlers:
     """The handler callbacks, with their dependencies passed in (no bot_data lookups)."""
 
-    def __init__(self, frontdesk: FrontDesk, translator: Translator, key: bytes, flood: FloodControl) -> None:
+    def __init__(
+        self, frontdesk: FrontDesk, translator: Translator, key: bytes, flood: FloodControl
+    ) -> None:
         self.frontdesk = frontdesk
         self.translator = translator
         self.key = key
@@ -83,8 +96,16 @@ class TelegramHandlers:
             await _answer(update.callback_query)
         if verdict is Verdict.WARN and chat is not None:
             locale = normalise_locale(user.language_code)
-            await context.bot.send_message(chat.id, self.translator.gettext(locale, N_(
-                "Pesan Anda terlalu cepat. Mohon tunggu sebentar, lalu kirim lagi pertanyaan Anda.")))
+            await context.bot.send_message(
+                chat.id,
+                self.translator.gettext(
+                    locale,
+                    N_(
+                        "Pesan Anda terlalu cepat. Mohon tunggu sebentar, "
+                        "lalu kirim lagi pertanyaan Anda."
+                    ),
+                ),
+            )
         raise ApplicationHandlerStop
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,14 +114,27 @@ class TelegramHandlers:
         if isinstance(error, Forbidden):
             logger.info("citizen has blocked the bot: %s", mask_identifiers(str(error)))
             return
+        if isinstance(error, RetryAfter):  # still over Telegram's limit: a note would be too
+            logger.warning("reply dropped, flood limit for %s", _retry_wait(error))
+            return
         logger.error("update failed: %s", mask_identifiers(repr(error)), exc_info=error)
         if isinstance(update, Update) and update.effective_chat is not None:
             chat = update.effective_chat
             if chat.type == ChatType.PRIVATE:
-                locale = normalise_locale(update.effective_user.language_code if update.effective_user else None)
+                locale = normalise_locale(
+                    update.effective_user.language_code if update.effective_user else None
+                )
                 try:
-                    await context.bot.send_message(chat.id, self.translator.gettext(locale, N_(
-                        "Maaf, terjadi kendala di sistem kami. Silakan coba lagi sebentar lagi.")))
+                    await context.bot.send_message(
+                        chat.id,
+                        self.translator.gettext(
+                            locale,
+                            N_(
+                                "Maaf, terjadi kendala di sistem kami. "
+                                "Silakan coba lagi sebentar lagi."
+                            ),
+                        ),
+                    )
                 except TelegramError:
                     logger.warning("could not send the error note")
 
@@ -110,7 +144,9 @@ class TelegramHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        await self._handle(update, context, Inbound(kind="text", text=message.text, language_hint=_lang(update)))
+        await self._handle(
+            update, context, Inbound(kind="text", text=message.text, language_hint=_lang(update))
+        )
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -118,12 +154,16 @@ class TelegramHandlers:
             return
         head, _, argument = message.text[1:].partition(" ")
         command = head.split("@", 1)[0].lower()
-        event = Inbound(kind="command", command=command, argument=argument.strip(), language_hint=_lang(update))
+        event = Inbound(
+            kind="command", command=command, argument=argument.strip(), language_hint=_lang(update)
+        )
         await self._handle(update, context, event)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, stickers, voice, locations, contacts...: a polite text reply."""
-        await self._handle(update, context, Inbound(kind="unsupported", language_hint=_lang(update)))
+        await self._handle(
+            update, context, Inbound(kind="unsupported", language_hint=_lang(update))
+        )
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -134,13 +174,21 @@ class TelegramHandlers:
         chat = update.effective_chat
         if payload is None or chat is None or chat.type != ChatType.PRIVATE:
             locale = normalise_locale(user.language_code)
-            await _answer(query, self.translator.gettext(locale, N_(
-                "Tombol ini tidak berlaku. Silakan buka /menu.")))
+            await _answer(
+                query,
+                self.translator.gettext(
+                    locale, N_("Tombol ini tidak berlaku. Silakan buka /menu.")
+                ),
+            )
             return
         await _answer(query)
-        await self._handle(update, context, Inbound(kind="button", payload=payload, language_hint=_lang(update)))
+        await self._handle(
+            update, context, Inbound(kind="button", payload=payload, language_hint=_lang(update))
+        )
 
-    async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Inbound) -> None:
+    async def _handle(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Inbound
+    ) -> None:
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None:
@@ -148,14 +196,17 @@ class TelegramHandlers:
         replies = await self.frontdesk.handle(CHANNEL, str(user.id), event)
         await self.send(context, chat.id, user.id, replies)
 
-    async def send(self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int, replies: list[Outbound]) -> list[Message]:
+    async def send(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        user_id: int,
+        replies: list[Outbound],
+    ) -> list[Message]:
         sent = []
         for reply in replies:
             for part in to_telegram(reply, self.key, user_id):
-                sent.append(await context.bot.send_message(
-                    chat_id, part.html, parse_mode=ParseMode.HTML, reply_markup=part.markup,
-                    link_preview_options=NO_PREVIEW,
-                ))
+                sent.append(await _send_part(context.bot, chat_id, part))
         return sent
 
     # -- groups ----------------------------------------------------------------------------
@@ -167,13 +218,22 @@ class TelegramHandlers:
         if message is None or message.text is None:
             return
         username = context.bot.username
-        addressed = message.text.startswith("/") or f"@{username}".lower() in message.text.lower()
-        if not addressed:
+        if not _addressed(message, username, context.bot.id):
             return
-        locale = normalise_locale(update.effective_user.language_code if update.effective_user else None)
-        await message.reply_text(self.translator.gettext(locale, N_(
-            "Agar data Anda aman, tanyakan layanan kepada saya lewat chat pribadi: "
-            "https://t.me/{username}?start=menu"), username=username), link_preview_options=NO_PREVIEW)
+        locale = normalise_locale(
+            update.effective_user.language_code if update.effective_user else None
+        )
+        await message.reply_text(
+            self.translator.gettext(
+                locale,
+                N_(
+                    "Agar data Anda aman, tanyakan layanan kepada saya lewat chat pribadi: "
+                    "https://t.me/{username}?start=menu"
+                ),
+                username=username,
+            ),
+            link_preview_options=NO_PREVIEW,
+        )
 
 
 async def _answer(query, text: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -181,6 +241,51 @@ async def _answer(query, text: str | None = None) -> None:  # type: ignore[no-un
         await query.answer(text=text)
     except TelegramError as error:  # a late answer must not stop the reply itself
         logger.info("answerCallbackQuery failed: %s", error)
+
+
+async def _send_part(bot: Bot, chat_id: int, part: TelegramMessage) -> Message:
+    """sendMessage; a 429 is waited out (Telegram's retry_after), SEND_ATTEMPTS tries at most."""
+    attempt = 1
+    while True:
+        try:
+            return await bot.send_message(
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except RetryAfter as error:
+            wait = _retry_wait(error)
+            if attempt >= SEND_ATTEMPTS or wait > MAX_RETRY_WAIT:
+                raise
+            attempt += 1
+            logger.info("flood limit on a reply, retrying in %s", wait)
+            await asyncio.sleep(wait.total_seconds())
+
+
+def _addressed(message: Message, username: str, bot_id: int) -> bool:
+    """A command for every bot or for this one, an @mention, or a reply to this bot."""
+    text = message.text or ""
+    if text.startswith("/") and len(text) > 1:
+        _, at, target = text.split(maxsplit=1)[0].partition("@")
+        return not at or target.lower() == username.lower()
+    if re.search(rf"(?<!\w)@{re.escape(username)}(?!\w)", text, re.IGNORECASE):
+        return True
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def _retry_wait(error: RetryAfter) -> dt.timedelta:
+    """``retry_after`` as a timedelta (PTB 22 returns an int unless PTB_TIMEDELTA is set)."""
+    value = error.retry_after
+    return value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=value)
+
+
+def _file_url(base_url: str) -> str:
+    """``https://host/bot`` -> ``https://host/file/bot``, as api.telegram.org lays them out."""
+    root, _, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{root}/file/bot"
 
 
 def _lang(update: Update) -> str | None:
@@ -196,29 +301,38 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application with Loket's handlers, in a deliberate order (see comments)."""
-    builder = ApplicationBuilder().token(settings.token).update_processor(PerUserUpdateProcessor())
+    # Opt in to PTB 22's timedelta time periods (RetryAfter.retry_after and friends); without
+    # it PTB warns on every 429. The code reads them through ``_retry_wait``, which takes both.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    builder = (
+        ApplicationBuilder().token(settings.token).concurrent_updates(PerUserUpdateProcessor())
+    )
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
-        builder = builder.base_file_url(settings.base_file_url or settings.base_url.replace("/bot", "/file/bot"))
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+        builder = builder.base_file_url(settings.base_file_url or _file_url(settings.base_url))
+    # aiohttp instead of PTB's default httpx: less CPU per Bot API call (bench/README.md).
+    from bot.telegram.aiohttp_request import AiohttpRequest
+
+    builder = builder.request(request if request is not None else AiohttpRequest())
+    if get_updates_request is None:
+        get_updates_request = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
+    builder = builder.get_updates_request(get_updates_request)
     if not settings.polling:
         builder = builder.updater(None)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await application.bot.set_my_commands([
-            BotCommand(name, translator.gettext("id", id_text)) for name, id_text, _ in COMMANDS
-        ])
-        await application.bot.set_my_commands(
-            [BotCommand(name, en_text) for name, _, en_text in COMMANDS], language_code="en"
-        )
+        for locale in SUPPORTED_LOCALES:
+            await application.bot.set_my_commands(
+                [BotCommand(name, translator.gettext(locale, text)) for name, text in COMMANDS],
+                language_code=None if locale == DEFAULT_LOCALE else locale,
+            )
 
     builder = builder.post_init(post_init)
     application = builder.build()
     handlers = TelegramHandlers(
-        frontdesk, translator, callbacks.derive_key(settings.callback_secret, settings.token),
+        frontdesk,
+        translator,
+        callbacks.derive_key(settings.callback_secret, settings.token),
         FloodControl(settings.flood_messages, settings.flood_window_seconds),
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edited messages ignored
@@ -226,7 +340,9 @@ def build_application(
     # update; then exactly one handler of group 0 takes it, the first that matches.
     application.add_handler(TypeHandler(Update, handlers.flood_gate), group=-1)
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
-    application.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, handlers.on_group))
+    application.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, handlers.on_group)
+    )
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
     application.add_handler(MessageHandler(private, handlers.on_unsupported))

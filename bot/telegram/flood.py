@@ -24,7 +24,9 @@ class _Window:
 class FloodControl:
     """At most ``limit`` messages per ``window`` seconds per user (sliding window)."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, window: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock
@@ -47,5 +49,7 @@ class FloodControl:
     def forget_idle(self) -> None:
         """Drops users with no recent messages, so memory stays bounded."""
         now = self._clock()
-        for user_id in [u for u, s in self._users.items() if not s.times or now - s.times[-1] >= self.window]:
+        for user_id in [
+            u for u, s in self._users.items() if not s.times or now - s.times[-1] >= self.window
+        ]:
             del self._users[user_id]

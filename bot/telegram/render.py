@@ -66,10 +66,17 @@ def to_telegram(message: Outbound, key: bytes, user_id: int) -> list[TelegramMes
     rendered[0] = title + rendered[0]
     markup = None
     if message.buttons:
-        markup = InlineKeyboardMarkup([
-            [InlineKeyboardButton(b.label[:64], callback_data=callbacks.encode(key, user_id, b.payload)) for b in row]
-            for row in message.buttons
-        ])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        b.label[:64], callback_data=callbacks.encode(key, user_id, b.payload)
+                    )
+                    for b in row
+                ]
+                for row in message.buttons
+            ]
+        )
     return [
         TelegramMessage(text, markup if index == len(rendered) - 1 else None)
         for index, text in enumerate(rendered)

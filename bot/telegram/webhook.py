@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import Application
 
 logger = logging.getLogger(__name__)
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -57,11 +57,14 @@ class WebhookReceiver:
         try:
             data = json.loads(await request.read())
             update_id = int(data["update_id"])
-        except (ValueError, KeyError, TypeError):
+            update = Update.de_json({**data, "update_id": update_id}, self.application.bot)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # Not JSON, or not an update PTB can read: refused before it is remembered, so a
+            # corrected re-send is not mistaken for a duplicate.
+            logger.warning("webhook body is not a readable update")
             return web.Response(status=400, text="bad update")
         if not self.seen.add(update_id):
             return web.Response(text="ok (duplicate)")
-        update = Update.de_json(data, self.application.bot)
         await self.application.update_queue.put(update)
         self.accepted += 1
         return web.Response(text="ok")

@@ -193,6 +193,31 @@ async def get_ak1(request: web.Request) -> web.StreamResponse:
     return _json(record)
 
 
+async def post_ak1_status(request: web.Request) -> web.StreamResponse:
+    """Admin: change an AK/I card's status at run time (for notification tests)."""
+    number = request.match_info["number"]
+    record = _data(request).ak1_cards.get(number)
+    if record is None:
+        return error(404, "not_found", "no AK/I card with this number")
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "malformed_json", "body must be JSON")
+    if not isinstance(body, dict) or body.get("status") not in (
+        "in_process",
+        "active",
+        "expired",
+        "rejected",
+    ):
+        return error(400, "invalid_status", "status must be one of the four AK/I statuses")
+    valid_until = body.get("valid_until", record.get("valid_until"))
+    if valid_until is not None and not isinstance(valid_until, str):
+        return error(400, "invalid_valid_until", "valid_until must be a date YYYY-MM-DD or null")
+    record["status"] = body["status"]
+    record["valid_until"] = valid_until
+    return _json(record)
+
+
 async def get_vacancies(request: web.Request) -> web.StreamResponse:
     query = request.query.get("q", "").strip().casefold()
     found = [
@@ -287,6 +312,7 @@ def create_sandbox_app(
     app.router.add_post("/disdukcapil/_admin/applications/{number}", post_application_status)
     app.router.add_get("/disdukcapil/v1/mobile-services", get_mobile_services)
     app.router.add_get("/disnakertrans/v1/ak1/{number}", get_ak1)
+    app.router.add_post("/disnakertrans/_admin/ak1/{number}", post_ak1_status)
     app.router.add_get("/disnakertrans/v1/vacancies", get_vacancies)
     app.router.add_get("/disnakertrans/v1/trainings", get_trainings)
     app.router.add_get("/dinkes/v1/facilities", get_facilities)

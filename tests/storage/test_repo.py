@@ -1,0 +1,169 @@
+"""Storage: /hapusdata erases a citizen from every table and nobody else; what is stored
+about unanswered questions and complaints is masked."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.app import Loket
+from bot.storage import repo
+from bot.storage.models import Base, CitizenRequest, Subscription, UnmatchedQuestion, User
+from tests.support.app import FakeClock, rows, running_loket
+from tests.support.conversation import Conversation
+
+NIK = "9401010101900001"
+MASKED_NIK = "94************01"
+
+
+async def leave_traces(chat: Conversation) -> None:
+    """A citizen who used every feature that stores something."""
+    await chat.send(f"zzqx blorp {NIK} vrumm")  # not understood: stored, masked
+    await chat.send("menu")
+    await chat.click("Lainnya")
+    await chat.click("Pengaduan")
+    await chat.click("Kependudukan (Disdukcapil)")
+    await chat.send(f"Saya diminta uang di loket, NIK saya {NIK}")
+    assert "Nomor referensi" in chat.last_text
+    await chat.send("menu")
+    await chat.click("Lainnya")
+    await chat.click("Bicara dengan petugas")
+    await chat.click("Pajak Daerah")
+    await chat.send("menu")
+    await chat.click("Lainnya")
+    await chat.click("Langganan info")
+    await chat.click("Atur langganan")
+    await chat.click("Mimika Baru")
+    await chat.click("Semua topik")
+    assert "Langganan Anda tersimpan" in chat.last_text
+    await chat.send("menu")
+    await chat.click("Lainnya")
+    await chat.click("Ganti bahasa / Language")
+    await chat.click("English")
+
+
+async def snapshot(loket: Loket, user_id: int) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table that belongs to ``user_id``, as plain values."""
+    tables = {table.__tablename__: table for table in repo.USER_TABLES}
+    result: dict[str, list[tuple[object, ...]]] = {}
+    async with loket.sessions() as session:
+        for name, table in tables.items():
+            found = (await session.scalars(select(table).where(table.user_id == user_id))).all()
+            columns = [c.key for c in table.__table__.columns]
+            result[name] = sorted(tuple(repr(getattr(r, c)) for c in columns) for r in found)
+        user = await session.get(User, user_id)
+        result["users"] = [(user.channel, user.external_id, user.locale)] if user else []
+    return result
+
+
+def test_user_tables_cover_every_table_with_a_user_id() -> None:
+    with_user = {t.name for t in Base.metadata.tables.values() if "user_id" in t.columns}
+    assert with_user == {t.__tablename__ for t in repo.USER_TABLES}
+
+
+async def test_erase_through_the_conversation_removes_everything(tmp_path: Path) -> None:
+    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+        alice, bob = Conversation(app), Conversation(app)
+        await leave_traces(alice)
+        await leave_traces(bob)
+        alice_id, bob_id = await alice.user_id(), await bob.user_id()
+        before = await alice.counts()
+        for table in (
+            "events",
+            "unmatched_questions",
+            "citizen_requests",
+            "subscriptions",
+            "conversations",
+            "users",
+        ):
+            assert before[table] > 0, (table, before)
+        bob_before = await snapshot(app, bob_id)
+
+        await alice.send("hapus data saya")
+        await alice.click("Yes, delete")
+        alice.assert_sane()
+        assert "has been deleted" in alice.last_text
+
+        async with app.sessions() as session:
+            counts = await repo.count_rows_for_user(session, alice_id)
+        assert counts == dict.fromkeys(counts, 0)
+        assert set(counts) == {t.__tablename__ for t in repo.USER_TABLES} | {"users"}
+        assert await snapshot(app, bob_id) == bob_before
+
+        await alice.send("menu")  # writing again starts afresh, as a new citizen
+        alice.assert_sane()
+        assert await alice.user_id() != alice_id
+        assert "Menu utama" in alice.last_text
+
+
+async def test_erase_user_directly(tmp_path: Path) -> None:
+    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+        alice, bob = Conversation(app), Conversation(app)
+        await leave_traces(alice)
+        await leave_traces(bob)
+        alice_id, bob_id = await alice.user_id(), await bob.user_id()
+        bob_before = await snapshot(app, bob_id)
+        async with app.sessions() as session, session.begin():
+            await repo.erase_user(session, alice_id)
+        async with app.sessions() as session:
+            assert set((await repo.count_rows_for_user(session, alice_id)).values()) == {0}
+        assert await snapshot(app, bob_id) == bob_before
+        assert all(bob_before[table] for table in ("events", "subscriptions", "users"))
+
+
+async def test_declining_erasure_keeps_everything(tmp_path: Path) -> None:
+    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+        chat = Conversation(app)
+        await leave_traces(chat)
+        await chat.send("hapus data saya")
+        await chat.click("No")
+        assert "has not been deleted" in chat.last_text
+        assert (await chat.counts())["subscriptions"] == 1
+
+
+async def test_unmatched_questions_and_complaints_are_stored_masked(tmp_path: Path) -> None:
+    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+        chat = Conversation(app)
+        await leave_traces(chat)
+        await chat.send("zzqx 9401 0101 0190 0001 vrumm")  # spaced NIK
+        await chat.send("blorp 94.01.01.01.01.90.00.01")  # dotted NIK
+        user_id = await chat.user_id()
+
+        questions = [
+            q.text
+            for q in await rows(app, UnmatchedQuestion, UnmatchedQuestion.user_id == user_id)
+        ]
+        assert f"zzqx blorp {MASKED_NIK} vrumm" in questions
+        assert len(questions) >= 3
+        for text in questions:
+            assert NIK not in "".join(ch for ch in text if ch.isdigit()), text
+
+        complaints = await rows(app, CitizenRequest, CitizenRequest.user_id == user_id)
+        assert {c.kind for c in complaints} == {"complaint", "request"}
+        complaint = next(c for c in complaints if c.kind == "complaint")
+        assert complaint.message == f"Saya diminta uang di loket, NIK saya {MASKED_NIK}"
+        assert complaint.opd == "disdukcapil"
+        assert complaint.intent == "umum.pengaduan"
+        assert complaint.reference.startswith("LKT-")
+
+        subscription = (await rows(app, Subscription, Subscription.user_id == user_id))[0]
+        assert subscription.district == "94.04.01"
+
+
+async def test_the_nik_of_an_unmatched_question_is_stored_nowhere(tmp_path: Path) -> None:
+    """Not in the questions, the events or the conversation state: no table holds it whole."""
+    db = tmp_path / "loket.sqlite3"
+    async with running_loket(db, clock=FakeClock(), sandbox=False) as app:
+        chat = Conversation(app)
+        await chat.send(f"zzqx blorp {NIK} vrumm")
+        await chat.send(f"qwop {NIK}")
+    with sqlite3.connect(db) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - table names from SQLite
+                assert NIK not in repr(row), (table, row)
