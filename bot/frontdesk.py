@@ -1,8 +1,9 @@
-"""The front desk: one citizen event in, replies out, everything stored in one transaction.
+"""The front desk: one citizen event in, replies out, the outcome stored before replying.
 
-Channels call ``FrontDesk.handle``. It loads the citizen's state, runs the engine, applies the
-engine's effects and stores the new state before returning, so a crash or restart right after
-a reply never loses or repeats a step. Events of one citizen are handled one at a time.
+Channels call ``FrontDesk.handle``. It loads the citizen's state, runs the engine, then applies
+the engine's effects and stores the new state in one transaction before returning, so a crash
+or restart right after a reply never loses or repeats a step. Events of one citizen are
+handled one at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import logging
 import weakref
 from collections.abc import Callable
-from contextvars import ContextVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,17 +25,6 @@ from bot.storage import repo
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
-
-# The transaction of the citizen event being handled. Core actions that change the citizen's
-# own record (following an application) write through it, so the change commits or rolls
-# back with the event; a second connection would wait on SQLite's write lock held here.
-_EVENT_SESSION: ContextVar[AsyncSession | None] = ContextVar("loket_event_session", default=None)
-
-
-def current_session() -> AsyncSession | None:
-    """The open transaction of the event being handled, or None outside ``FrontDesk.handle``."""
-    return _EVENT_SESSION.get()
-
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -73,30 +62,35 @@ class FrontDesk:
             return await self._handle(channel, external_id, event)
 
     async def _handle(self, channel: str, external_id: str, event: Inbound) -> list[Outbound]:
+        """Read, think, write: two short transactions around the engine, none during it.
+
+        The engine may wait seconds for an agency's system; holding a transaction (on SQLite,
+        the database's single write lock) meanwhile would make every other citizen wait for
+        that agency too. The citizen's lock keeps their own events in order in between.
+        """
         engine = self._engine()
         now = self._clock()
         async with self._sessions() as session, session.begin():
             user, _created = await repo.get_or_create_user(
                 session, channel, external_id, normalise_locale(event.language_hint)
             )
-            state = await repo.load_state(session, user.id) or ConversationState(locale=user.locale)
-            state.locale = user.locale
-            token = _EVENT_SESSION.set(session)
-            try:
-                turn = await engine.handle(state, event, now=now, user_id=str(user.id))
-            finally:
-                _EVENT_SESSION.reset(token)
-            await self._apply(session, user.id, turn, engine)
-            if not any(effect.kind == "erase_user_data" for effect in turn.effects):
-                user.locale = turn.state.locale
-                await repo.save_state(session, user.id, turn.state)
+            user_id, locale = user.id, user.locale
+            state = await repo.load_state(session, user_id) or ConversationState(locale=locale)
+        state.locale = locale
+        turn = await engine.handle(state, event, now=now, user_id=str(user_id))
+        async with self._sessions() as session, session.begin():
+            erased = await self._apply(session, user_id, turn, engine)
+            if not erased:
+                await repo.touch_user(session, user_id, locale=turn.state.locale, at=now)
+                await repo.save_state(session, user_id, turn.state)
                 await repo.append_events(
-                    session, user.id, turn.transitions,
+                    session, user_id, turn.transitions,
                     flow_version=turn.state.flow_version, intent=turn.state.intent, at=now,
                 )
         return turn.messages
 
-    async def _apply(self, session: AsyncSession, user_id: int, turn: Turn, engine: Engine) -> None:
+    async def _apply(self, session: AsyncSession, user_id: int, turn: Turn, engine: Engine) -> bool:
+        """Applies the turn's effects; True when the citizen's data was erased."""
         for effect in turn.effects:
             data = effect.data
             if effect.kind == "record_unmatched":
@@ -114,9 +108,10 @@ class FrontDesk:
             elif effect.kind == "erase_user_data":
                 await repo.erase_user(session, user_id)
                 logger.info("erased the data of user %s on request", user_id)
-                return
+                return True
             else:
                 logger.error("unknown effect %s", effect.kind)
+        return False
 
     async def notify(self, channel: str, external_id: str, message: Outbound) -> bool:
         """Prepares a message the citizen did not ask for (a status notification) before it

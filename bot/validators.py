@@ -171,11 +171,11 @@ def _number_validator(too_short_or_long: str, bad_chars: str) -> Callable[[str],
 validate_application_number = _number_validator(
     N_(
         "Nomor permohonan terdiri dari 6 sampai 32 karakter; yang Anda kirim {count} "
-        "karakter. Salin nomor dari bukti permohonan Anda. Contoh: 7301-2026-000481."
+        "karakter. Salin nomor dari bukti permohonan Anda. Contoh: 9404-2026-000481."
     ),
     N_(
         "Nomor permohonan hanya berisi huruf, angka, dan tanda hubung (-), tanpa spasi. "
-        "Salin nomor dari bukti permohonan Anda. Contoh: 7301-2026-000481."
+        "Salin nomor dari bukti permohonan Anda. Contoh: 9404-2026-000481."
     ),
 )
 validate_ak1_number = _number_validator(
@@ -220,14 +220,14 @@ def validate_free_text(text: str) -> Validation:
         return _fail(
             N_(
                 "Pesan tidak boleh kosong. Tulis dengan kata-kata Anda sendiri, misalnya: "
-                "Lampu jalan di depan Pasar Sentral mati sejak seminggu."
+                "Lampu jalan di depan Pasar Sentral sudah seminggu mati."
             )
         )
     if len(cleaned) > FREE_TEXT_MAX:
         return _fail(
             N_(
                 "Pesan terlalu panjang: {count} karakter, paling banyak {limit}. Ringkas pesan "
-                "Anda, misalnya: Lampu jalan di depan Pasar Sentral mati sejak seminggu."
+                "Anda, misalnya: Lampu jalan di depan Pasar Sentral sudah seminggu mati."
             ),
             count=len(cleaned),
             limit=FREE_TEXT_MAX,
@@ -236,7 +236,7 @@ def validate_free_text(text: str) -> Validation:
         return _fail(
             N_(
                 "Pesan berisi karakter kontrol yang tidak bisa disimpan. Kirim teks biasa, "
-                "misalnya: Lampu jalan di depan Pasar Sentral mati sejak seminggu."
+                "misalnya: Lampu jalan di depan Pasar Sentral sudah seminggu mati."
             )
         )
     return Validation(ok=True, value=cleaned)

@@ -140,7 +140,7 @@ class Renderer:
                 end for start, end in office.hours[WEEKDAYS[local.weekday()]]
                 if start <= local.time() < end
             )
-            return self.t(locale, N_("Kantor sedang buka sekarang, sampai pukul {time} {zone}."),
+            return self.t(locale, N_("Kantor sedang buka, sampai pukul {time} {zone}."),
                           time=_clock(closing), zone=zone)
         holiday = next((h for h in self.region.holidays if h.date == local.date()), None)
         opening = office.next_opening(local, holidays)

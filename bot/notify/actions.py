@@ -7,10 +7,9 @@
   ``n1``..``n5`` (flows show one "stop" button per number).
 * ``core.unfollow_application`` (``number``: a number, its place in the list, or ``semua``).
 
-Following and stopping change the citizen's own record, so they write only through the
-transaction of the event being handled (:func:`bot.frontdesk.current_session`): the change is
-stored with the conversation step or not at all, and outside an event they answer
-``unavailable``. Every result carries a ready ``text`` in the citizen's language, like the
+Following and stopping write in a short transaction of their own: actions run between the
+front desk's transactions, so no agency call ever happens while the database is held. Saving a
+follow is an upsert, so repeating it is harmless. Every result carries a ready ``text`` in the citizen's language, like the
 integration actions.
 """
 
@@ -24,7 +23,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.frontdesk import current_session
 from bot.i18n import N_, Translator
 from bot.notify.source import FOLLOWABLE, STATUS_TEXT, StatusSource, clean_number, is_final
 from bot.privacy import mask_identifiers
@@ -106,13 +104,13 @@ class _FollowActions:
 
     @asynccontextmanager
     async def _session(self, *, write: bool) -> AsyncIterator[AsyncSession]:
-        """The event's transaction; for reading only, a session of its own will do."""
-        session = current_session()
-        if session is not None:
-            yield session
-            return
-        if write or self._sessions is None:
+        """A short session of its own: actions run between the front desk's transactions."""
+        if self._sessions is None:
             raise _NoDatabase
+        if write:  # a short transaction of its own: no agency call happens inside it
+            async with self._sessions() as own, own.begin():
+                yield own
+            return
         async with self._sessions() as own:
             yield own
 
@@ -130,6 +128,8 @@ class _FollowActions:
         data = {"followed": False, "number": number}
         if shown and is_final(opd, shown):
             return self._ok(call, ALREADY_FINAL, data, number=number)
+        # Asked before the transaction opens: a slow agency must not hold the database.
+        status, updated_at = await self._baseline(opd, number, shown)
         try:
             async with self._session(write=True) as session:
                 user_id = int(call.user_id)
@@ -138,7 +138,6 @@ class _FollowActions:
                     count = len(await repo.list_follows(session, user_id))
                     if count >= MAX_FOLLOWS:
                         return self._ok(call, TOO_MANY, data, count=count)
-                status, updated_at = await self._baseline(opd, number, shown)
                 _row, was_active = await repo.save_follow(
                     session, user_id, opd, number, status=status or None, updated_at=updated_at
                 )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from bot.storage.models import Base
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///loket.sqlite3"
+SQLITE_BUSY_TIMEOUT = 30.0
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -18,7 +19,8 @@ def make_engine(url: str) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # Waiting writers queue for up to 30 s instead of failing after the driver's 5 s.
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -29,6 +31,16 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # The driver's own implicit BEGIN is turned off so that "begin" below decides.
+            connection.isolation_level = None
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+            # A deferred transaction that reads, then writes after another connection has
+            # committed fails at once with "database is locked" (WAL snapshot conflict).
+            # Taking the write lock at BEGIN makes writers queue instead; transactions are
+            # kept short (no agency call inside one), so the queue moves quickly.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)

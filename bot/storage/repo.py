@@ -37,12 +37,18 @@ async def get_or_create_user(
         select(User).where(User.channel == channel, User.external_id == external_id)
     )
     if user is not None:
-        user.last_seen_at = utcnow()
         return user, False
     user = User(channel=channel, external_id=external_id, locale=locale)
     session.add(user)
     await session.flush()
     return user, True
+
+
+async def touch_user(session: AsyncSession, user_id: int, *, locale: str, at: dt.datetime) -> None:
+    """Stores the citizen's language and when they were last seen, in one UPDATE."""
+    await session.execute(
+        update(User).where(User.id == user_id).values(locale=locale, last_seen_at=at)
+    )
 
 
 async def find_user(session: AsyncSession, channel: str, external_id: str) -> User | None:

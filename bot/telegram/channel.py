@@ -101,7 +101,7 @@ class TelegramHandlers:
                 self.translator.gettext(
                     locale,
                     N_(
-                        "Pesan Anda terlalu cepat. Mohon tunggu sebentar, "
+                        "Anda mengirim pesan terlalu cepat. Mohon tunggu sebentar, "
                         "lalu kirim lagi pertanyaan Anda."
                     ),
                 ),

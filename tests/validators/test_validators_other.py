@@ -64,7 +64,7 @@ def test_application_number_examples(typed: str, expected: str | None) -> None:
     else:
         text = message(result)
         assert expected in text
-        assert "Contoh: 7301-2026-000481" in text
+        assert "Contoh: 9404-2026-000481" in text
         assert "Nomor permohonan" in text
 
 
