@@ -82,7 +82,10 @@ def build_engine(
 ) -> Engine:
     matchers = {locale: Matcher(entries) for locale, entries in flows.nlu.items() if entries}
     return Engine(
-        flows, registry, matchers, Renderer(region, translator),
+        flows,
+        registry,
+        matchers,
+        Renderer(region, translator),
         timeout=settings.conversation_timeout,
     )
 
@@ -138,15 +141,25 @@ async def open_loket(
         stack.push_async_callback(database.dispose)
         await create_schema(database)
         session_factory = sessions(database)
-        integration_settings = load_settings(integration_env if integration_env is not None else settings.env)
+        integration_settings = load_settings(
+            integration_env if integration_env is not None else settings.env
+        )
         clients = await stack.enter_async_context(OpdClients.open(integration_settings))
         registry = build_registry(region, translator, clients, session_factory)
         flows = load_flow_set(settings.flows_dir, known_names(registry, region))
         runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
-        frontdesk = FrontDesk(session_factory, runtime.current, clock=clock)
+        frontdesk = FrontDesk(session_factory, runtime.current, clock=clock, database=database)
         logger.info("flows %s loaded: %d intents", flows.version, len(flows.intents))
         yield Loket(
-            settings=settings, region=region, translator=translator, registry=registry,
-            database=database, sessions=session_factory, runtime=runtime, frontdesk=frontdesk,
-            clients=clients, integrations=integration_settings, clock=clock,
+            settings=settings,
+            region=region,
+            translator=translator,
+            registry=registry,
+            database=database,
+            sessions=session_factory,
+            runtime=runtime,
+            frontdesk=frontdesk,
+            clients=clients,
+            integrations=integration_settings,
+            clock=clock,
         )

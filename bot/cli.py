@@ -21,24 +21,32 @@ from integrations import OpdClients
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loket", description="Loket: chat front desk for public services")
+    parser = argparse.ArgumentParser(
+        prog="loket", description="Loket: chat front desk for public services"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="serve Telegram (with TELEGRAM_BOT_TOKEN) or the local web chat")
+    run = sub.add_parser(
+        "run", help="serve Telegram (with TELEGRAM_BOT_TOKEN) or the local web chat"
+    )
     run.add_argument("--port", type=int, default=None, help="port of the local web chat / webhook")
 
     chat = sub.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--user", default="terminal", help="who you are (keeps your conversation)")
 
     match = sub.add_parser("match", help="show which intent a text matches")
-    match.add_argument("text", nargs="?", help="the text; without it, one query per line from stdin")
+    match.add_argument(
+        "text", nargs="?", help="the text; without it, one query per line from stdin"
+    )
     match.add_argument("--json", action="store_true", help="print JSON (always on for stdin)")
     match.add_argument("--locale", default="id", choices=["id", "en"])
 
     flows = sub.add_parser("flows", help="check flows")
     flows_sub = flows.add_subparsers(dest="flows_command", required=True)
     validate = flows_sub.add_parser("validate", help="validate a flow set (exit 1 on errors)")
-    validate.add_argument("paths", nargs="*", type=Path, help="a flows folder, or files replacing the default set's")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, help="a flows folder, or files replacing the default set's"
+    )
     test = flows_sub.add_parser("test", help="run the conversation tests in flows/tests")
     test.add_argument("--dir", type=Path, default=None, help="folder of test files")
 
@@ -77,8 +85,10 @@ def cmd_validate(settings: Settings, paths: Sequence[Path]) -> int:
     except (OSError, YamlError) as error:
         print(error, file=sys.stderr)
         return 1
-    print(f"OK: {len(flow_set.flows)} flows, {len(flow_set.steps)} steps, "
-          f"{len(flow_set.intents)} intents (version {flow_set.version})")
+    print(
+        f"OK: {len(flow_set.flows)} flows, {len(flow_set.steps)} steps, "
+        f"{len(flow_set.intents)} intents (version {flow_set.version})"
+    )
     return 0
 
 
@@ -89,11 +99,14 @@ def _matcher(settings: Settings, locale: str) -> Matcher:
 
 def _match_json(matcher: Matcher, text: str) -> str:
     result = matcher.match(text)
-    return json.dumps({
-        "intent": result.intent if result.kind == "confident" else None,
-        "score": round(result.score, 2),
-        "alternatives": [[intent, round(score, 2)] for intent, score in result.alternatives],
-    }, ensure_ascii=False)
+    return json.dumps(
+        {
+            "intent": result.intent if result.kind == "confident" else None,
+            "score": round(result.score, 2),
+            "alternatives": [[intent, round(score, 2)] for intent, score in result.alternatives],
+        },
+        ensure_ascii=False,
+    )
 
 
 def cmd_match(settings: Settings, text: str | None, as_json: bool, locale: str) -> int:
@@ -116,7 +129,10 @@ async def cmd_chat(settings: Settings, user: str) -> int:
     from bot.channels.terminal import chat
     from bot.local import integration_env
 
-    async with integration_env(settings.env) as env, open_loket(settings, integration_env=env) as loket:
+    async with (
+        integration_env(settings.env) as env,
+        open_loket(settings, integration_env=env) as loket,
+    ):
         await chat(loket.frontdesk, user=user)
     return 0
 
@@ -130,8 +146,13 @@ async def cmd_flows_test(settings: Settings, directory: Path | None) -> int:
     tests = load_conversation_tests(directory or settings.flows_dir / "tests")
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        test_settings = Settings.from_env({**settings.env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/flowtest.sqlite3"})
-        async with integration_env({}) as env, open_loket(test_settings, integration_env=env) as loket:
+        test_settings = Settings.from_env(
+            {**settings.env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/flowtest.sqlite3"}
+        )
+        async with (
+            integration_env({}) as env,
+            open_loket(test_settings, integration_env=env) as loket,
+        ):
             for test in tests:
                 outcome = await run_conversation_test(loket.frontdesk, test)
                 if outcome.passed:
@@ -149,7 +170,10 @@ async def cmd_sandbox(host: str, port: int) -> int:
     from bot.local import running_sandbox
 
     async with running_sandbox(host, port) as url:
-        print(f"Sandbox of the agencies' systems at {url}/{{disdukcapil,disnakertrans,dinkes,bapenda}}")
+        print(
+            f"Sandbox of the agencies' systems at "
+            f"{url}/{{disdukcapil,disnakertrans,dinkes,bapenda}}"
+        )
         await asyncio.Event().wait()
     return 0
 
@@ -159,11 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from dotenv import dotenv_values
 
-        env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **__import__("os").environ}
+        env = {
+            **{k: v for k, v in dotenv_values(".env").items() if v is not None},
+            **__import__("os").environ,
+        }
     except OSError:
         env = dict(__import__("os").environ)
     settings = Settings.from_env(env)
-    logging.basicConfig(level=env.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=env.get("LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         if args.command == "flows" and args.flows_command == "validate":
             return cmd_validate(settings, args.paths)

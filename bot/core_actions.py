@@ -35,17 +35,30 @@ def register_core_actions(
         async with session_factory() as session:
             row = await repo.get_subscription(session, int(call.user_id))
         if row is None:
-            text = translator.gettext(call.locale, N_("Anda belum berlangganan pengumuman apa pun."))
+            text = translator.gettext(
+                call.locale, N_("Anda belum berlangganan pengumuman apa pun.")
+            )
             return ActionResult("ok", {"subscribed": False, "text": text})
         district = region.district(row.district)
-        topics = [translator.gettext(call.locale, TOPIC_NAMES.get(t, t)) for t in row.topics.split(",") if t]
+        topics = [
+            translator.gettext(call.locale, TOPIC_NAMES.get(t, t))
+            for t in row.topics.split(",")
+            if t
+        ]
         text = translator.gettext(
             call.locale,
             N_("Anda berlangganan pengumuman untuk Distrik {district} tentang: {topics}."),
             district=district.name if district else row.district,
             topics=", ".join(topics),
         )
-        return ActionResult("ok", {"subscribed": True, "district": row.district, "text": text,
-                                   "region": pick(region.name, call.locale)})
+        return ActionResult(
+            "ok",
+            {
+                "subscribed": True,
+                "district": row.district,
+                "text": text,
+                "region": pick(region.name, call.locale),
+            },
+        )
 
     registry.add_action("core.show_subscription", show_subscription)

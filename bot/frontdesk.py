@@ -12,9 +12,10 @@ import asyncio
 import datetime as dt
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.engine.engine import Engine, Turn
 from bot.engine.messages import Inbound, Outbound
@@ -22,12 +23,33 @@ from bot.engine.state import ConversationState
 from bot.i18n import normalise_locale
 from bot.privacy import mask_identifiers
 from bot.storage import repo
+from bot.storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 
+
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# One handled event to store: user id, new state, transitions, when.
+_Write = tuple[int, ConversationState, list[tuple[str, Mapping[str, Any]]], dt.datetime]
+
+
+# What is read before an event: user id, language, stored state (None: no conversation yet).
+_Found = tuple[int, str, ConversationState | None]
+
+
+def _settle(done: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
+    if done.done():  # its caller was cancelled
+        return
+    if isinstance(error, asyncio.CancelledError):
+        done.cancel()
+    elif error is None:
+        done.set_result(result)
+    else:
+        done.set_exception(error)
 
 
 class FrontDesk:
@@ -39,8 +61,16 @@ class FrontDesk:
         engine: Callable[[], Engine],
         *,
         clock: Clock = system_clock,
+        database: AsyncEngine | None = None,
     ) -> None:
         self._sessions = sessions
+        # The hot path (every citizen event) uses Core on a bare connection, not the ORM.
+        self._database: AsyncEngine = database if database is not None else sessions.kw["bind"]
+        self._reader = self._database.execution_options(**{READ_ONLY: True})
+        self._pending: list[tuple[_Write, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._wanted: list[tuple[tuple[str, str], asyncio.Future[_Found | None]]] = []
+        self._loader: asyncio.Task[None] | None = None
         self._engine = engine  # a callable: the published flow set may change at run time
         self._clock = clock
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -54,9 +84,7 @@ class FrontDesk:
             self._locks[key] = lock
         return lock
 
-    async def handle(
-        self, channel: str, external_id: str, event: Inbound
-    ) -> list[Outbound]:
+    async def handle(self, channel: str, external_id: str, event: Inbound) -> list[Outbound]:
         lock = self._lock((channel, external_id))
         async with lock:
             return await self._handle(channel, external_id, event)
@@ -70,39 +98,141 @@ class FrontDesk:
         """
         engine = self._engine()
         now = self._clock()
-        async with self._sessions() as session, session.begin():
-            user, _created = await repo.get_or_create_user(
-                session, channel, external_id, normalise_locale(event.language_hint)
-            )
-            user_id, locale = user.id, user.locale
-            state = await repo.load_state(session, user_id) or ConversationState(locale=locale)
+        found = await self._load((channel, external_id))
+        if found is None:
+            async with self._database.begin() as connection:
+                found = await repo.create_user(
+                    connection, channel, external_id, normalise_locale(event.language_hint)
+                )
+        user_id, locale, state = found
+        if state is None:
+            state = ConversationState(locale=locale)
         state.locale = locale
         turn = await engine.handle(state, event, now=now, user_id=str(user_id))
-        async with self._sessions() as session, session.begin():
-            erased = await self._apply(session, user_id, turn, engine)
-            if not erased:
-                await repo.touch_user(session, user_id, locale=turn.state.locale, at=now)
-                await repo.save_state(session, user_id, turn.state)
-                await repo.append_events(
-                    session, user_id, turn.transitions,
-                    flow_version=turn.state.flow_version, intent=turn.state.intent, at=now,
-                )
+        if any(effect.kind != "set_locale" for effect in turn.effects):
+            async with self._sessions() as session, session.begin():
+                erased = await self._apply(session, user_id, turn, engine)
+                if not erased:
+                    await repo.touch_user(session, user_id, locale=turn.state.locale, at=now)
+                    await repo.save_state(session, user_id, turn.state)
+                    await repo.append_events(
+                        session,
+                        user_id,
+                        turn.transitions,
+                        flow_version=turn.state.flow_version,
+                        intent=turn.state.intent,
+                        at=now,
+                    )
+        else:
+            await self._store((user_id, turn.state, turn.transitions, now))
         return turn.messages
 
-    async def _apply(self, session: AsyncSession, user_id: int, turn: Turn, engine: Engine) -> bool:
+    async def _load(self, key: tuple[str, str]) -> _Found | None:
+        """The citizen's id, language and state; None when unknown.
+
+        A plain read (no write lock): one SELECT, without a transaction around it. Citizens
+        asked for while a read is in progress are read together by the next one.
+        """
+        loop = asyncio.get_running_loop()
+        found: asyncio.Future[_Found | None] = loop.create_future()
+        self._wanted.append((key, found))
+        if self._loader is None or self._loader.done():
+            self._loader = loop.create_task(self._load_wanted())
+        return await found
+
+    async def _load_wanted(self) -> None:
+        batch: list[tuple[tuple[str, str], asyncio.Future[_Found | None]]] = []
+        try:
+            while self._wanted:
+                batch, self._wanted = self._wanted, []
+                try:
+                    async with self._reader.connect() as connection:
+                        rows = await repo.load_users_and_states(
+                            connection, list(dict.fromkeys(key for key, _ in batch))
+                        )
+                except Exception as error:
+                    for _key, found in batch:
+                        _settle(found, error)
+                else:
+                    for key, found in batch:
+                        _settle(found, None, rows.get(key))
+                batch = []
+        except BaseException as error:  # cancelled (shutdown): nobody may wait forever
+            for _key, found in [*batch, *self._wanted]:
+                _settle(found, error)
+            self._wanted = []
+            raise
+
+    async def _store(self, write: _Write) -> None:
+        """Stores one handled event; returns once it is committed.
+
+        Events of different citizens that finish while a write is in progress are stored
+        together in the next transaction (group commit): one BEGIN IMMEDIATE, one statement
+        per table and one COMMIT for all of them, instead of one of each per event.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((write, done))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write_pending())
+        await done
+
+    async def _write_pending(self) -> None:
+        batch: list[tuple[_Write, asyncio.Future[None]]] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with self._database.begin() as connection:
+                        await repo.store_turns(connection, [write for write, _ in batch])
+                except Exception as error:
+                    if len(batch) == 1:
+                        _settle(batch[0][1], error)
+                    else:
+                        # One bad event (its citizen just erased, say) must not fail the
+                        # others: store each on its own.
+                        for write, done in batch:
+                            try:
+                                async with self._database.begin() as connection:
+                                    await repo.store_turns(connection, [write])
+                            except Exception as single_error:
+                                _settle(done, single_error)
+                            else:
+                                _settle(done, None)
+                else:
+                    for _write, done in batch:
+                        _settle(done, None)
+                batch = []
+        except BaseException as error:  # cancelled (shutdown): nobody may wait forever
+            for _write, done in [*batch, *self._pending]:
+                _settle(done, error)
+            self._pending = []
+            raise
+
+    async def _apply(
+        self, session: AsyncSession, user_id: int, turn: Turn, engine: Engine
+    ) -> bool:
         """Applies the turn's effects; True when the citizen's data was erased."""
         for effect in turn.effects:
             data = effect.data
             if effect.kind == "record_unmatched":
-                await repo.record_unmatched(session, user_id, mask_identifiers(str(data["text"])), str(data["locale"]))
+                await repo.record_unmatched(
+                    session, user_id, mask_identifiers(str(data["text"])), str(data["locale"])
+                )
             elif effect.kind == "record_request":
                 await repo.record_request(
-                    session, user_id, reference=str(data["reference"]), kind=str(data["kind"]),
-                    opd=data.get("opd"), intent=data.get("intent"),
+                    session,
+                    user_id,
+                    reference=str(data["reference"]),
+                    kind=str(data["kind"]),
+                    opd=data.get("opd"),
+                    intent=data.get("intent"),
                     message=mask_identifiers(str(data.get("message", ""))),
                 )
             elif effect.kind == "save_subscription":
-                await repo.save_subscription(session, user_id, str(data["district"]), list(data["topics"]))
+                await repo.save_subscription(
+                    session, user_id, str(data["district"]), list(data["topics"])
+                )
             elif effect.kind == "set_locale":
                 pass  # stored with the user below
             elif effect.kind == "erase_user_data":

@@ -21,7 +21,7 @@ SUPPORTED_LOCALES: tuple[str, ...] = ("id", "en")
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Marks a string for extraction without translating it yet (translated when shown)."""
     return message
 

@@ -163,7 +163,9 @@ def parse_region(data: Any, path: str) -> Region:
         current_key = "holidays"
         holidays = tuple(
             Holiday(
-                date=h["date"] if isinstance(h["date"], dt.date) else dt.date.fromisoformat(h["date"]),
+                date=h["date"]
+                if isinstance(h["date"], dt.date)
+                else dt.date.fromisoformat(h["date"]),
                 name=_text(h["name"], "holidays.name"),
             )
             for h in data.get("holidays") or []

@@ -41,8 +41,12 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             flows_dir=Path(env["LOKET_FLOWS_DIR"]) if env.get("LOKET_FLOWS_DIR") else FLOWS_DIR,
-            region_file=Path(env["LOKET_REGION_FILE"]) if env.get("LOKET_REGION_FILE") else default_region_path(),
-            conversation_timeout=dt.timedelta(minutes=_int(env, "CONVERSATION_TIMEOUT_MINUTES", 30)),
+            region_file=Path(env["LOKET_REGION_FILE"])
+            if env.get("LOKET_REGION_FILE")
+            else default_region_path(),
+            conversation_timeout=dt.timedelta(
+                minutes=_int(env, "CONVERSATION_TIMEOUT_MINUTES", 30)
+            ),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
             webhook_url=env.get("WEBHOOK_URL") or None,

@@ -51,7 +51,9 @@ async def chat(
     write: Callable[[str], None] = print,
 ) -> None:
     """Runs until end of input or /keluar. Input is read in a thread so the loop stays free."""
-    write("Loket — ketik pertanyaan Anda, nomor tombol untuk memilih, atau /keluar untuk berhenti.\n")
+    write(
+        "Loket — ketik pertanyaan Anda, nomor tombol untuk memilih, atau /keluar untuk berhenti.\n"
+    )
     text, buttons = render_for_terminal(
         await frontdesk.handle("terminal", user, Inbound(kind="command", command="start"))
     )

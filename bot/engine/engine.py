@@ -29,23 +29,38 @@ from bot.registry import ActionCall, ActionResult, Registry
 logger = logging.getLogger(__name__)
 
 MENU_INTENT = "umum.menu"
+STALE_BUTTON = N_(
+    "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
+)
 DEFAULT_TIMEOUT = dt.timedelta(minutes=30)
 MAX_STEPS_PER_TURN = 40  # a loop in a flow must not hang the bot
 MAX_TEXT_CHARS = 4000  # longer messages are cut before matching; nobody is refused for length
 NAV_MENU, NAV_BACK, NAV_CANCEL = "n:menu", "n:back", "n:cancel"
 NAV_WORDS = {
-    "menu": NAV_MENU, "menu utama": NAV_MENU, "main menu": NAV_MENU, "mulai": NAV_MENU,
-    "kembali": NAV_BACK, "back": NAV_BACK,
-    "batal": NAV_CANCEL, "cancel": NAV_CANCEL, "batalkan": NAV_CANCEL,
+    "menu": NAV_MENU,
+    "menu utama": NAV_MENU,
+    "main menu": NAV_MENU,
+    "mulai": NAV_MENU,
+    "kembali": NAV_BACK,
+    "back": NAV_BACK,
+    "batal": NAV_CANCEL,
+    "cancel": NAV_CANCEL,
+    "batalkan": NAV_CANCEL,
 }
 COMMAND_INTENTS = {
-    "menu": MENU_INTENT, "bantuan": MENU_INTENT, "help": MENU_INTENT,
-    "bahasa": "umum.bahasa", "language": "umum.bahasa",
-    "hapusdata": "umum.hapus_data", "langganan": "umum.langganan",
+    "menu": MENU_INTENT,
+    "bantuan": MENU_INTENT,
+    "help": MENU_INTENT,
+    "bahasa": "umum.bahasa",
+    "language": "umum.bahasa",
+    "hapusdata": "umum.hapus_data",
+    "langganan": "umum.langganan",
 }
 DEEP_LINK_ALIASES = {
-    "status": "disdukcapil.status_permohonan", "pbb": "bapenda.pbb_tagihan",
-    "ak1": "disnakertrans.status_ak1", "pengaduan": "umum.pengaduan",
+    "status": "disdukcapil.status_permohonan",
+    "pbb": "bapenda.pbb_tagihan",
+    "ak1": "disnakertrans.status_ak1",
+    "pengaduan": "umum.pengaduan",
 }
 
 
@@ -53,7 +68,9 @@ DEEP_LINK_ALIASES = {
 class Effect:
     """Something outside the conversation the caller must do (in the same transaction)."""
 
-    kind: str  # set_locale | erase_user_data | save_subscription | record_request | record_unmatched
+    kind: (
+        str  # set_locale | erase_user_data | save_subscription | record_request | record_unmatched
+    )
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -99,21 +116,33 @@ class Engine:
         self, state: ConversationState, event: Inbound, *, now: dt.datetime, user_id: str
     ) -> Turn:
         turn = _TurnBuilder(self, state, now, user_id)
-        if state.expires_at is not None and now >= state.expires_at and (state.step or state.context):
+        if (
+            state.expires_at is not None
+            and now >= state.expires_at
+            and (state.step or state.context)
+        ):
             waiting = state.step is not None
             state.reset()
             turn.expired = True
             if waiting:  # only a question left unanswered needs explaining; a finished flow
                 # (a complaint sent, a status shown) just forgets its values quietly
-                turn.say(self._t(state, N_(
-                    "Percakapan sebelumnya sudah berakhir karena tidak ada balasan selama "
-                    "{minutes} menit. Kita mulai lagi dari awal."),
-                    minutes=int(self.timeout.total_seconds() // 60)))
+                turn.say(
+                    self._t(
+                        state,
+                        N_(
+                            "Percakapan sebelumnya sudah berakhir karena tidak ada balasan selama "
+                            "{minutes} menit. Kita mulai lagi dari awal."
+                        ),
+                        minutes=int(self.timeout.total_seconds() // 60),
+                    )
+                )
             turn.log("expired", {"waiting": waiting})
         if state.step is not None and state.step not in self.flows.steps:
             # The flow was changed under this conversation and its step is gone: restart safely.
             state.reset()
-            turn.say(self._t(state, N_("Layanan ini baru saja diperbarui. Kita mulai lagi dari menu.")))
+            turn.say(
+                self._t(state, N_("Layanan ini baru saja diperbarui. Kita mulai lagi dari menu."))
+            )
         state.flow_version = self.flows.version
         await turn.dispatch(event)
         state.expires_at = now + self.timeout
@@ -164,7 +193,9 @@ def _new_reference() -> str:
 class _TurnBuilder:
     """The work of one turn: accumulates replies, effects and transitions."""
 
-    def __init__(self, engine: Engine, state: ConversationState, now: dt.datetime, user_id: str) -> None:
+    def __init__(
+        self, engine: Engine, state: ConversationState, now: dt.datetime, user_id: str
+    ) -> None:
         self.engine = engine
         self.flows = engine.flows
         self.render = engine.renderer
@@ -185,7 +216,9 @@ class _TurnBuilder:
 
     def say(self, text: str, title: str | None = None) -> None:
         if text.strip() or title:
-            self.messages.append(Outbound(text=text.strip() or (title or ""), title=title if text.strip() else None))
+            self.messages.append(
+                Outbound(text=text.strip() or (title or ""), title=title if text.strip() else None)
+            )
 
     def log(self, kind: str, detail: Mapping[str, Any]) -> None:
         self.transitions.append((kind, dict(detail)))
@@ -216,9 +249,14 @@ class _TurnBuilder:
 
     async def dispatch(self, event: Inbound) -> None:
         if event.kind == "unsupported":
-            self.say(self.t(N_(
-                "Maaf, saya hanya bisa membaca pesan teks. Silakan ketik pertanyaan Anda, "
-                "misalnya \"syarat KTP baru\".")))
+            self.say(
+                self.t(
+                    N_(
+                        "Maaf, saya hanya bisa membaca pesan teks. Silakan ketik pertanyaan Anda, "
+                        'misalnya "syarat KTP baru".'
+                    )
+                )
+            )
             await self._reprompt()
             return
         if event.kind == "command":
@@ -229,9 +267,14 @@ class _TurnBuilder:
             return
         text = _clean(event.text)
         if not text:
-            self.say(self.t(N_(
-                "Pesan Anda kosong. Silakan ketik pertanyaan Anda dengan huruf, misalnya "
-                "\"cara membuat akta kelahiran\".")))
+            self.say(
+                self.t(
+                    N_(
+                        "Pesan Anda kosong. Silakan ketik pertanyaan Anda dengan huruf, misalnya "
+                        '"cara membuat akta kelahiran".'
+                    )
+                )
+            )
             await self._reprompt()
             return
         nav = NAV_WORDS.get(normalize(text[:40]).strip())
@@ -265,7 +308,11 @@ class _TurnBuilder:
         if nav == NAV_CANCEL:
             was_busy = self.state.step is not None
             self.state.reset()
-            self.say(self.t(N_("Baik, dibatalkan.")) if was_busy else self.t(N_("Tidak ada yang perlu dibatalkan.")))
+            self.say(
+                self.t(N_("Baik, dibatalkan."))
+                if was_busy
+                else self.t(N_("Tidak ada yang perlu dibatalkan."))
+            )
             return
         if nav == NAV_BACK and self.state.history:
             previous = self.state.history.pop()
@@ -280,7 +327,7 @@ class _TurnBuilder:
             return
         if payload not in self.state.offered:
             self.log("stale_button", {"step": self.state.step})
-            self.say(self.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu.")))
+            self.say(self.t(STALE_BUTTON))
             await self._reprompt()
             return
         kind, _, rest = payload.partition(":")
@@ -292,7 +339,7 @@ class _TurnBuilder:
         elif kind == "o" and step is not None and step.type == "choice":
             await self._choose(step, int(rest.split(".")[1]))
         else:
-            self.say(self.t(N_("Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu.")))
+            self.say(self.t(STALE_BUTTON))
             await self._reprompt()
 
     async def _free_text(self, text: str) -> None:
@@ -304,17 +351,25 @@ class _TurnBuilder:
             choices = [i for i, _score in alternatives if i in self.flows.intents][:3]
             self.say(self.t(N_("Maksud Anda yang mana? Silakan pilih:")))
             self.buttons = [
-                (Button(pick(self.flows.intents[i].title, self.state.locale), f"i:{i}"),) for i in choices
+                (Button(pick(self.flows.intents[i].title, self.state.locale), f"i:{i}"),)
+                for i in choices
             ] + [self._nav_row(back=False, cancel=False)]
         else:
             await self._not_understood(text)
 
     async def _not_understood(self, text: str) -> None:
-        self.effects.append(Effect("record_unmatched", {"text": text[:500], "locale": self.state.locale}))
-        self.say(self.t(N_(
-            "Maaf, saya belum mengerti pertanyaan Anda. Saya bisa membantu soal layanan "
-            "kependudukan, tenaga kerja, kesehatan, dan pajak daerah. Coba tulis dengan kata lain, "
-            "misalnya \"syarat KTP hilang\", atau pilih dari menu.")))
+        self.effects.append(
+            Effect("record_unmatched", {"text": text[:500], "locale": self.state.locale})
+        )
+        self.say(
+            self.t(
+                N_(
+                    "Maaf, saya belum mengerti pertanyaan Anda. Saya bisa membantu soal layanan "
+                    "kependudukan, tenaga kerja, kesehatan, dan pajak daerah. Coba tulis dengan "
+                    'kata lain, misalnya "syarat KTP hilang", atau pilih dari menu.'
+                )
+            )
+        )
         if self.state.step is None:
             self.buttons = [self._nav_row(back=False, cancel=False)]
         else:
@@ -351,7 +406,11 @@ class _TurnBuilder:
             logger.exception("validator %s failed", step.validator)
             verdict = None
         if verdict is None or not verdict.ok:
-            message = verdict.error if verdict and verdict.error else N_("Jawaban itu belum bisa saya terima.")
+            message = (
+                verdict.error
+                if verdict and verdict.error
+                else N_("Jawaban itu belum bisa saya terima.")
+            )
             params = dict(verdict.params) if verdict else {}
             self.say(self.t(message, **params))
             self.log("invalid_input", {"step": step.ref, "validator": step.validator})
@@ -369,7 +428,8 @@ class _TurnBuilder:
             return
         wanted = normalize(text)
         scored = [
-            (fuzz.ratio(wanted, normalize(label)), index) for index, (label, _o) in enumerate(options)
+            (fuzz.ratio(wanted, normalize(label)), index)
+            for index, (label, _o) in enumerate(options)
         ]
         if scored:
             score, index = max(scored)
@@ -387,7 +447,10 @@ class _TurnBuilder:
         """(label, option) pairs; distrik choices are built from the region file."""
         if step.options_from == "districts":
             return [(d.name, (d.code, d.name)) for d in self.render.region.districts]
-        return [(self.render.text(o.label, self.state.context, self.state.locale), o) for o in step.options]
+        return [
+            (self.render.text(o.label, self.state.context, self.state.locale), o)
+            for o in step.options
+        ]
 
     async def _choose(self, step: Step, index: int) -> None:
         options = self._options(step)
@@ -417,7 +480,7 @@ class _TurnBuilder:
             labels = [label for label, _ in self._options(step)]
             width = 2 if step.options_from == "districts" else 1
             buttons = [Button(label, f"o:{seq}.{i}") for i, label in enumerate(labels)]
-            rows = [tuple(buttons[i:i + width]) for i in range(0, len(buttons), width)]
+            rows = [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
         rows += [
             (Button(self.render.text(b.label, self.state.context, locale), f"g:{b.goto}"),)
             for b in step.buttons
@@ -455,7 +518,12 @@ class _TurnBuilder:
             follow = await self._run_one(step)
             if step.buttons and follow is None:
                 self.buttons = [
-                    (Button(self.render.text(b.label, self.state.context, self.state.locale), f"g:{b.goto}"),)
+                    (
+                        Button(
+                            self.render.text(b.label, self.state.context, self.state.locale),
+                            f"g:{b.goto}",
+                        ),
+                    )
                     for b in step.buttons
                 ] + [self._nav_row(back=False, cancel=False)]
             if follow is None:
@@ -491,11 +559,21 @@ class _TurnBuilder:
         if step.type == "handoff":
             reference = self.engine._new_reference()
             context["reference"] = reference
-            opd = step.opd or (self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None)
-            self.effects.append(Effect("record_request", {
-                "reference": reference, "kind": step.kind, "opd": opd or context.get("opd"),
-                "message": str(context.get("message", ""))[:1000], "intent": self.state.intent,
-            }))
+            opd = step.opd or (
+                self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None
+            )
+            self.effects.append(
+                Effect(
+                    "record_request",
+                    {
+                        "reference": reference,
+                        "kind": step.kind,
+                        "opd": opd or context.get("opd"),
+                        "message": str(context.get("message", ""))[:1000],
+                        "intent": self.state.intent,
+                    },
+                )
+            )
             self.say(self.render.text(step.text, context, locale))
             return step.next
         if step.type == "action":
@@ -508,7 +586,9 @@ class _TurnBuilder:
         if step.text:
             self.say(self.render.text(step.text, context, locale))
         params = {
-            key: self.render.fill(value, context, locale, missing="") if isinstance(value, str) else value
+            key: self.render.fill(value, context, locale, missing="")
+            if isinstance(value, str)
+            else value
             for key, value in step.params.items()
         }
         name = step.action or ""
@@ -516,7 +596,9 @@ class _TurnBuilder:
         if result is None:
             try:
                 action = self.engine.registry.action(name)
-                result = await action(ActionCall(params=params, user_id=self.user_id, locale=locale))
+                result = await action(
+                    ActionCall(params=params, user_id=self.user_id, locale=locale)
+                )
             except Exception:  # an integration bug is an outage for the citizen, not a crash
                 logger.exception("action %s failed", name)
                 result = ActionResult("unavailable")
@@ -525,8 +607,11 @@ class _TurnBuilder:
             context[step.save_as] = dict(result.data)
         target = step.on.get(result.outcome)
         if target is None:
-            self.say(self.t(N_(
-                "Maaf, layanan ini sedang tidak dapat dihubungi. Silakan coba lagi nanti.")))
+            self.say(
+                self.t(
+                    N_("Maaf, layanan ini sedang tidak dapat dihubungi. Silakan coba lagi nanti.")
+                )
+            )
             return None
         return target
 
@@ -547,10 +632,18 @@ class _TurnBuilder:
             topics = [t.strip() for t in str(params.get("topics", "")).split(",") if t.strip()]
             if self.render.region.district(district) is None or not topics:
                 return ActionResult("invalid")
-            self.effects.append(Effect("save_subscription", {"district": district, "topics": topics}))
+            self.effects.append(
+                Effect("save_subscription", {"district": district, "topics": topics})
+            )
             name_ = self.render.region.district(district)
-            return ActionResult("ok", {"district": district, "district_name": name_.name if name_ else district,
-                                       "topics": ", ".join(topics)})
+            return ActionResult(
+                "ok",
+                {
+                    "district": district,
+                    "district_name": name_.name if name_ else district,
+                    "topics": ", ".join(topics),
+                },
+            )
         return None
 
 

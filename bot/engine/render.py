@@ -47,19 +47,31 @@ class Renderer:
         if root in context:
             value = context[root]
         elif root == "region":
-            value = {"name": pick(self.region.name, locale), "province": pick(self.region.province, locale)}
+            value = {
+                "name": pick(self.region.name, locale),
+                "province": pick(self.region.province, locale),
+            }
         elif root == "office" and len(parts) > 1 and parts[1] in self.region.offices:
             office = self.region.offices[parts[1]]
-            value = {"office": {parts[1]: {
-                "name": pick(office.name, locale), "address": office.address,
-                "phone": office.phone or MISSING, "hours": self.office_hours(office, locale),
-            }}}["office"]
+            value = {
+                "office": {
+                    parts[1]: {
+                        "name": pick(office.name, locale),
+                        "address": office.address,
+                        "phone": office.phone or MISSING,
+                        "hours": self.office_hours(office, locale),
+                    }
+                }
+            }["office"]
         elif root == "opd" and len(parts) > 1 and parts[1] in self.region.opds:
             opd = self.region.opds[parts[1]]
-            value = {parts[1]: {
-                "name": pick(opd.name, locale), "short": opd.short,
-                "contacts": "\n".join(f"• {c}" for c in pick(opd.contacts, locale) or []),
-            }}
+            value = {
+                parts[1]: {
+                    "name": pick(opd.name, locale),
+                    "short": opd.short,
+                    "contacts": "\n".join(f"• {c}" for c in pick(opd.contacts, locale) or []),
+                }
+            }
         elif root == "lapor":
             value = pick(self.region.complaints, locale)
         else:
@@ -81,9 +93,9 @@ class Renderer:
 
         def replace(match: re.Match[str]) -> str:
             token = match.group(0)
-            if token == "{{":
+            if token == "{{":  # noqa: S105 - an escaped brace, not a password
                 return "{"
-            if token == "}}":
+            if token == "}}":  # noqa: S105 - an escaped brace, not a password
                 return "}"
             value = self._lookup(match.group(1), context, locale)
             if value is None or value == "":
@@ -120,8 +132,10 @@ class Renderer:
         zone = self._zone_name()
         parts = []
         for first, last, label in groups:
-            days = names[first].capitalize() if first == last else (
-                f"{names[first].capitalize()}–{names[last].capitalize()}"
+            days = (
+                names[first].capitalize()
+                if first == last
+                else (f"{names[first].capitalize()}–{names[last].capitalize()}")
             )
             suffix = "" if label == self.t(locale, N_("tutup")) else f" {zone}"
             parts.append(f"{days} {label}{suffix}")
@@ -137,26 +151,46 @@ class Renderer:
         zone = local.strftime("%Z")
         if office.is_open(local, holidays):
             closing = next(
-                end for start, end in office.hours[WEEKDAYS[local.weekday()]]
+                end
+                for start, end in office.hours[WEEKDAYS[local.weekday()]]
                 if start <= local.time() < end
             )
-            return self.t(locale, N_("Kantor sedang buka, sampai pukul {time} {zone}."),
-                          time=_clock(closing), zone=zone)
+            return self.t(
+                locale,
+                N_("Kantor sedang buka, sampai pukul {time} {zone}."),
+                time=_clock(closing),
+                zone=zone,
+            )
         holiday = next((h for h in self.region.holidays if h.date == local.date()), None)
         opening = office.next_opening(local, holidays)
         if opening is None:
             return self.t(locale, N_("Kantor sedang tutup."))
         when = format_date(opening.date(), "EEEE, d MMMM y", locale=locale)
-        note = self.t(locale, N_("Kantor sedang tutup. Buka lagi {day} pukul {time} {zone}."),
-                      day=when, time=_clock(opening.time()), zone=zone)
+        note = self.t(
+            locale,
+            N_("Kantor sedang tutup. Buka lagi {day} pukul {time} {zone}."),
+            day=when,
+            time=_clock(opening.time()),
+            zone=zone,
+        )
         if holiday is not None:
-            note = self.t(locale, N_("Hari ini hari libur ({name})."), name=pick(holiday.name, locale)) + " " + note
+            note = (
+                self.t(
+                    locale, N_("Hari ini hari libur ({name})."), name=pick(holiday.name, locale)
+                )
+                + " "
+                + note
+            )
         return note
 
     # -- a service answer ----------------------------------------------------------------
 
     def service(
-        self, info: ServiceInfo, opd_key: str | None, context: Mapping[str, Any], locale: str,
+        self,
+        info: ServiceInfo,
+        opd_key: str | None,
+        context: Mapping[str, Any],
+        locale: str,
         now: dt.datetime,
     ) -> tuple[str, str]:
         """(title, body) of one service answer, the same shape for every service."""
@@ -164,12 +198,18 @@ class Renderer:
 
         def bullets(heading: str, items: list[str], numbered: bool = False) -> None:
             if items:
-                rows = [f"{i}. {item}" if numbered else f"• {item}" for i, item in enumerate(items, 1)]
+                rows = [
+                    f"{i}. {item}" if numbered else f"• {item}" for i, item in enumerate(items, 1)
+                ]
                 sections.append(f"{heading}:\n" + "\n".join(rows))
 
         bullets(self.t(locale, N_("Persyaratan")), self.lines(info.requirements, context, locale))
         bullets(self.t(locale, N_("Yang perlu dibawa")), self.lines(info.bring, context, locale))
-        bullets(self.t(locale, N_("Langkah-langkah")), self.lines(info.procedure, context, locale), numbered=True)
+        bullets(
+            self.t(locale, N_("Langkah-langkah")),
+            self.lines(info.procedure, context, locale),
+            numbered=True,
+        )
         # Labels are translated before they go into an f-string: Babel does not extract an
         # N_() written inside an f-string's braces, so it would never be translated.
         cost, duration = self.t(locale, N_("Biaya")), self.t(locale, N_("Waktu proses"))

@@ -33,7 +33,9 @@ FLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "flows"
 
 # Actions the engine itself performs (they change the conversation or the citizen's record,
 # which only the engine and storage may do); every other action comes from the registry.
-BUILTIN_ACTIONS = frozenset({"core.set_language", "core.erase_user_data", "core.save_subscription"})
+BUILTIN_ACTIONS = frozenset(
+    {"core.set_language", "core.erase_user_data", "core.save_subscription"}
+)
 OPTION_SOURCES = frozenset({"districts"})
 OUTCOME_KEYS = ("ok", "not_found", "unavailable", "invalid")
 CASE_TESTS = ("equals", "not_equals", "in", "exists")
@@ -47,8 +49,16 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
     # type: (required keys, optional keys) besides COMMON_KEYS
     "message": ({"text"}, {"next"}),
     "service": (
-        {"title", "summary", "requirements", "cost", "duration", "office", "legal_basis",
-         "checked"},
+        {
+            "title",
+            "summary",
+            "requirements",
+            "cost",
+            "duration",
+            "office",
+            "legal_basis",
+            "checked",
+        },
         {"bring", "procedure", "notes", "next", "text"},
     ),
     "choice": ({"text"}, {"options", "options_from", "save_as", "next"}),
@@ -111,7 +121,9 @@ class _Checker:
         result: LocalText = {}
         for locale, text in value.items():
             if locale not in SUPPORTED_LOCALES:
-                self.error(path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}")
+                self.error(
+                    path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}"
+                )
             elif not isinstance(text, str) or not text.strip():
                 self.error(path, line_of(value, locale), f"{where}.{key}.{locale}: empty text")
             else:
@@ -130,12 +142,20 @@ class _Checker:
         result: LocalList = {}
         for locale, items in value.items():
             if locale not in SUPPORTED_LOCALES:
-                self.error(path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}")
+                self.error(
+                    path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}"
+                )
                 continue
-            if not isinstance(items, list) or not items or not all(
-                isinstance(item, str) and item.strip() for item in items
+            if (
+                not isinstance(items, list)
+                or not items
+                or not all(isinstance(item, str) and item.strip() for item in items)
             ):
-                self.error(path, line_of(value, locale), f"{where}.{key}.{locale}: expected a non-empty list of lines")
+                self.error(
+                    path,
+                    line_of(value, locale),
+                    f"{where}.{key}.{locale}: expected a non-empty list of lines",
+                )
                 continue
             for index, item in enumerate(items):
                 self.check_placeholders(item, path, line_of(items, index), f"{where}.{key}")
@@ -151,7 +171,12 @@ class _Checker:
                 continue
             name = match.group(1)
             if name is None or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", name):
-                self.error(path, line, f"{where}: bad placeholder {token!r} (write {{name}}, or {{{{ }}}} for a brace)")
+                self.error(
+                    path,
+                    line,
+                    f"{where}: bad placeholder {token!r} "
+                    "(write {name}, or {{ }} for a brace)",
+                )
             elif name.startswith("office.") and self.known.offices:
                 office = name.split(".")[1] if name.count(".") >= 1 else ""
                 if office not in self.known.offices:
@@ -217,7 +242,11 @@ def build_flow_set(sources: Mapping[str, str], known: KnownNames) -> FlowSet:
     if checker.errors:
         raise FlowSetError(checker.errors)
     return FlowSet(
-        flows=flows, steps=steps, intents=intents, nlu=nlu, sources=dict(sources),
+        flows=flows,
+        steps=steps,
+        intents=intents,
+        nlu=nlu,
+        sources=dict(sources),
         version=_digest(sources),
     )
 
@@ -231,7 +260,9 @@ def _read_nlu(
 ) -> None:
     locale = Path(name).stem
     if locale not in SUPPORTED_LOCALES:
-        checker.error(name, 1, f"unknown language {locale!r} (expected one of {SUPPORTED_LOCALES})")
+        checker.error(
+            name, 1, f"unknown language {locale!r} (expected one of {SUPPORTED_LOCALES})"
+        )
         return
     if not isinstance(data, dict):
         checker.error(name, 1, "expected a mapping of intent id to examples and keywords")
@@ -272,19 +303,33 @@ def _read_flow(
     checker.unknown_keys(data, {"flow", "opd", "intents", "steps"}, name, "flow file")
     flow_id = data.get("flow")
     if flow_id != Path(name).stem:
-        checker.error(name, line_of(data, "flow"), f"'flow: {flow_id}' must equal the file name {Path(name).stem!r}")
+        checker.error(
+            name,
+            line_of(data, "flow"),
+            f"'flow: {flow_id}' must equal the file name {Path(name).stem!r}",
+        )
         flow_id = Path(name).stem
     opd = data.get("opd")
     if opd is not None and checker.known.opds and opd not in checker.known.opds:
-        checker.error(name, line_of(data, "opd"), f"unknown opd {opd!r} (known: {', '.join(sorted(checker.known.opds))})")
+        checker.error(
+            name,
+            line_of(data, "opd"),
+            f"unknown opd {opd!r} (known: {', '.join(sorted(checker.known.opds))})",
+        )
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, dict) or not raw_steps:
         checker.error(name, line_of(data, "steps"), "'steps' must be a non-empty mapping")
         raw_steps = {}
     for step_name, raw in raw_steps.items():
         if not _ID_PATTERN.match(str(step_name)):
-            checker.error(name, line_of(raw_steps, step_name), f"step name {step_name!r}: use lower-case letters, digits and _")
-        step = _read_step(checker, name, str(flow_id), str(step_name), raw, line_of(raw_steps, step_name))
+            checker.error(
+                name,
+                line_of(raw_steps, step_name),
+                f"step name {step_name!r}: use lower-case letters, digits and _",
+            )
+        step = _read_step(
+            checker, name, str(flow_id), str(step_name), raw, line_of(raw_steps, step_name)
+        )
         if step is not None:
             steps[step.ref] = step
     intent_ids: list[str] = []
@@ -304,23 +349,35 @@ def _read_flow(
             continue
         if intent_id in intents:
             other = intents[intent_id]
-            checker.error(name, line, f"duplicate intent id {intent_id!r} (also at {other.path}:{other.line})")
+            checker.error(
+                name,
+                line,
+                f"duplicate intent id {intent_id!r} (also at {other.path}:{other.line})",
+            )
             continue
         title = checker.text(raw, "title", name, intent_id) or {}
-        start = checker.ref(str(flow_id), raw.get("start"), name, line_of(raw, "start"), f"{intent_id}.start")
+        start = checker.ref(
+            str(flow_id), raw.get("start"), name, line_of(raw, "start"), f"{intent_id}.start"
+        )
         if start is None:
             continue
         intents[intent_id] = Intent(intent_id, title, start, str(flow_id), name, line)
         intent_ids.append(intent_id)
-    flows[str(flow_id)] = Flow(str(flow_id), opd if isinstance(opd, str) else None, name, tuple(intent_ids))
+    flows[str(flow_id)] = Flow(
+        str(flow_id), opd if isinstance(opd, str) else None, name, tuple(intent_ids)
+    )
 
 
-def _options(checker: _Checker, flow: str, path: str, raw: Any, key: str, where: str) -> tuple[Option, ...]:
+def _options(
+    checker: _Checker, flow: str, path: str, raw: Any, key: str, where: str
+) -> tuple[Option, ...]:
     items = raw.get(key)
     if items is None:
         return ()
     if not isinstance(items, list) or not items:
-        checker.error(path, line_of(raw, key), f"{where}.{key}: expected a non-empty list of {{label, goto}}")
+        checker.error(
+            path, line_of(raw, key), f"{where}.{key}: expected a non-empty list of {{label, goto}}"
+        )
         return ()
     options = []
     for index, item in enumerate(items):
@@ -330,10 +387,14 @@ def _options(checker: _Checker, flow: str, path: str, raw: Any, key: str, where:
             continue
         checker.unknown_keys(item, {"label", "goto", "set"}, path, f"{where}.{key}[{index + 1}]")
         label = checker.text(item, "label", path, f"{where}.{key}[{index + 1}]")
-        goto = checker.ref(flow, item.get("goto"), path, line_of(item, "goto"), f"{where}.{key}[{index + 1}].goto")
+        goto = checker.ref(
+            flow, item.get("goto"), path, line_of(item, "goto"), f"{where}.{key}[{index + 1}].goto"
+        )
         values = item.get("set") or {}
         if not isinstance(values, dict):
-            checker.error(path, line_of(item, "set"), f"{where}.{key}[{index + 1}].set: expected a mapping")
+            checker.error(
+                path, line_of(item, "set"), f"{where}.{key}[{index + 1}].set: expected a mapping"
+            )
             values = {}
         if label and goto:
             options.append(Option(label, goto, dict(values)))
@@ -349,7 +410,11 @@ def _read_step(
         return None
     step_type = raw.get("type")
     if step_type not in STEP_TYPES:
-        checker.error(path, line_of(raw, "type"), f"{where}: unknown type {step_type!r} (one of {', '.join(STEP_TYPES)})")
+        checker.error(
+            path,
+            line_of(raw, "type"),
+            f"{where}: unknown type {step_type!r} (one of {', '.join(STEP_TYPES)})",
+        )
         return None
     required, optional = STEP_KEYS[step_type]
     checker.unknown_keys(raw, required | optional | COMMON_KEYS, path, where)
@@ -361,14 +426,18 @@ def _read_step(
     if "text" in raw:
         fields["text"] = checker.text(raw, "text", path, where)
     if "next" in raw:
-        fields["next"] = checker.ref(flow, raw["next"], path, line_of(raw, "next"), f"{where}.next")
+        fields["next"] = checker.ref(
+            flow, raw["next"], path, line_of(raw, "next"), f"{where}.next"
+        )
     fields["buttons"] = _options(checker, flow, path, raw, "buttons", where)
     values = raw.get("set") or {}
     fields["set"] = dict(values) if isinstance(values, dict) else {}
     if "save_as" in raw:
         save_as = raw["save_as"]
         if not isinstance(save_as, str) or not _ID_PATTERN.match(save_as):
-            checker.error(path, line_of(raw, "save_as"), f"{where}.save_as: use a simple name like 'number'")
+            checker.error(
+                path, line_of(raw, "save_as"), f"{where}.save_as: use a simple name like 'number'"
+            )
         fields["save_as"] = str(save_as)
 
     if step_type == "choice":
@@ -376,7 +445,11 @@ def _read_step(
         source = raw.get("options_from")
         if source is not None:
             if source not in OPTION_SOURCES:
-                checker.error(path, line_of(raw, "options_from"), f"{where}.options_from: unknown source {source!r} (known: districts)")
+                checker.error(
+                    path,
+                    line_of(raw, "options_from"),
+                    f"{where}.options_from: unknown source {source!r} (known: districts)",
+                )
             if "save_as" not in raw or "next" not in raw:
                 checker.error(path, line, f"{where}: options_from needs 'save_as' and 'next'")
             fields["options_from"] = str(source)
@@ -385,7 +458,12 @@ def _read_step(
     elif step_type == "input":
         validator = raw.get("validator")
         if validator not in checker.known.validators:
-            checker.error(path, line_of(raw, "validator"), f"{where}: unknown validator {validator!r} (known: {', '.join(sorted(checker.known.validators))})")
+            checker.error(
+                path,
+                line_of(raw, "validator"),
+                f"{where}: unknown validator {validator!r} "
+                f"(known: {', '.join(sorted(checker.known.validators))})",
+            )
         fields["validator"] = str(validator)
     elif step_type == "action":
         action = raw.get("action")
@@ -399,14 +477,22 @@ def _read_step(
         fields["params"] = dict(params)
         outcomes = raw.get("on") or {}
         if not isinstance(outcomes, dict) or "ok" not in outcomes:
-            checker.error(path, line_of(raw, "on"), f"{where}.on: must name at least the 'ok' step")
+            checker.error(
+                path, line_of(raw, "on"), f"{where}.on: must name at least the 'ok' step"
+            )
             outcomes = {}
         resolved = {}
         for outcome, target in outcomes.items():
             if outcome not in OUTCOME_KEYS:
-                checker.error(path, line_of(outcomes, outcome), f"{where}.on: unknown outcome {outcome!r} (one of {', '.join(OUTCOME_KEYS)})")
+                checker.error(
+                    path,
+                    line_of(outcomes, outcome),
+                    f"{where}.on: unknown outcome {outcome!r} (one of {', '.join(OUTCOME_KEYS)})",
+                )
                 continue
-            target_ref = checker.ref(flow, target, path, line_of(outcomes, outcome), f"{where}.on.{outcome}")
+            target_ref = checker.ref(
+                flow, target, path, line_of(outcomes, outcome), f"{where}.on.{outcome}"
+            )
             if target_ref:
                 resolved[outcome] = target_ref
         fields["on"] = resolved
@@ -420,25 +506,44 @@ def _read_step(
             case_line = line_of(raw_cases, index)
             when = item.get("when") if isinstance(item, dict) else None
             if not isinstance(when, dict) or not isinstance(when.get("var"), str):
-                checker.error(path, case_line, f"{where}.cases[{index + 1}]: expected {{when: {{var, equals|not_equals|in|exists}}, goto}}")
+                checker.error(
+                    path,
+                    case_line,
+                    f"{where}.cases[{index + 1}]: expected "
+                    "{when: {var, equals|not_equals|in|exists}, goto}",
+                )
                 continue
             tests = [t for t in CASE_TESTS if t in when]
             if len(tests) != 1:
-                checker.error(path, case_line, f"{where}.cases[{index + 1}]: give exactly one of {', '.join(CASE_TESTS)}")
+                checker.error(
+                    path,
+                    case_line,
+                    f"{where}.cases[{index + 1}]: give exactly one of {', '.join(CASE_TESTS)}",
+                )
                 continue
-            goto = checker.ref(flow, item.get("goto"), path, case_line, f"{where}.cases[{index + 1}].goto")
+            goto = checker.ref(
+                flow, item.get("goto"), path, case_line, f"{where}.cases[{index + 1}].goto"
+            )
             if goto:
                 cases.append(Case(when["var"], tests[0], when[tests[0]], goto))
         fields["cases"] = tuple(cases)
-        fields["default"] = checker.ref(flow, raw.get("default"), path, line_of(raw, "default"), f"{where}.default")
+        fields["default"] = checker.ref(
+            flow, raw.get("default"), path, line_of(raw, "default"), f"{where}.default"
+        )
     elif step_type == "handoff":
         kind = raw.get("kind")
         if kind not in HANDOFF_KINDS:
-            checker.error(path, line_of(raw, "kind"), f"{where}.kind: expected one of {', '.join(HANDOFF_KINDS)}")
+            checker.error(
+                path,
+                line_of(raw, "kind"),
+                f"{where}.kind: expected one of {', '.join(HANDOFF_KINDS)}",
+            )
         fields["kind"] = str(kind)
         if "opd" in raw:
             if checker.known.opds and raw["opd"] not in checker.known.opds:
-                checker.error(path, line_of(raw, "opd"), f"{where}.opd: unknown opd {raw['opd']!r}")
+                checker.error(
+                    path, line_of(raw, "opd"), f"{where}.opd: unknown opd {raw['opd']!r}"
+                )
             fields["opd"] = str(raw["opd"])
     elif step_type == "service":
         fields["service"] = _read_service(checker, path, raw, where)
@@ -452,23 +557,43 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
     cost = checker.text(raw, "cost", path, where)
     duration = checker.text(raw, "duration", path, where)
     optional = {
-        key: checker.text_list(raw, key, path, where) for key in ("bring", "procedure", "notes") if key in raw
+        key: checker.text_list(raw, key, path, where)
+        for key in ("bring", "procedure", "notes")
+        if key in raw
     }
     office = raw.get("office")
     if checker.known.offices and office not in checker.known.offices:
-        checker.error(path, line_of(raw, "office"), f"{where}.office: unknown office {office!r} (known: {', '.join(sorted(checker.known.offices))})")
+        checker.error(
+            path,
+            line_of(raw, "office"),
+            f"{where}.office: unknown office {office!r} "
+            f"(known: {', '.join(sorted(checker.known.offices))})",
+        )
     legal = raw.get("legal_basis")
     if not isinstance(legal, list) or not legal or not all(isinstance(x, str) for x in legal):
-        checker.error(path, line_of(raw, "legal_basis"), f"{where}.legal_basis: expected a non-empty list such as ['UU 24/2013 Pasal 79A']")
+        checker.error(
+            path,
+            line_of(raw, "legal_basis"),
+            f"{where}.legal_basis: expected a non-empty list such as ['UU 24/2013 Pasal 79A']",
+        )
         legal = []
     checked = str(raw.get("checked", ""))
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", checked):
-        checker.error(path, line_of(raw, "checked"), f"{where}.checked: expected a date YYYY-MM-DD")
+        checker.error(
+            path, line_of(raw, "checked"), f"{where}.checked: expected a date YYYY-MM-DD"
+        )
     if not (title and summary and requirements and cost and duration):
         return None
     return ServiceInfo(
-        title=title, summary=summary, requirements=requirements, cost=cost, duration=duration,
-        office=str(office), legal_basis=tuple(legal), checked=checked, **optional,  # type: ignore[arg-type]
+        title=title,
+        summary=summary,
+        requirements=requirements,
+        cost=cost,
+        duration=duration,
+        office=str(office),
+        legal_basis=tuple(legal),
+        checked=checked,
+        **optional,  # type: ignore[arg-type]
     )
 
 
@@ -494,10 +619,16 @@ def _cross_check(
     for step in steps.values():
         for target in _targets(step):
             if target not in steps:
-                checker.error(step.path, step.line, f"step {step.name}: goes to unknown step {target!r}")
+                checker.error(
+                    step.path, step.line, f"step {step.name}: goes to unknown step {target!r}"
+                )
     for intent in intents.values():
         if intent.start not in steps:
-            checker.error(intent.path, intent.line, f"intent {intent.id}: starts at unknown step {intent.start!r}")
+            checker.error(
+                intent.path,
+                intent.line,
+                f"intent {intent.id}: starts at unknown step {intent.start!r}",
+            )
     # Reachability: from every intent's start, following every way out of a step.
     seen: set[str] = set()
     frontier = [intent.start for intent in intents.values() if intent.start in steps]
@@ -509,7 +640,11 @@ def _cross_check(
         frontier.extend(t for t in _targets(steps[ref]) if t in steps and t not in seen)
     for ref, step in steps.items():
         if ref not in seen:
-            checker.error(step.path, step.line, f"step {step.name}: unreachable (no intent or step leads here)")
+            checker.error(
+                step.path,
+                step.line,
+                f"step {step.name}: unreachable (no intent or step leads here)",
+            )
     for (locale, intent_id), (path, line) in nlu_lines.items():
         if intent_id not in intents:
             checker.error(path, line, f"{intent_id}: no flow declares this intent ({locale})")
@@ -517,4 +652,9 @@ def _cross_check(
         indonesian = nlu.get(DEFAULT_LOCALE, {})
         for intent in intents.values():
             if intent.id not in indonesian:
-                checker.error(intent.path, intent.line, f"intent {intent.id}: no Indonesian examples in flows/nlu/{DEFAULT_LOCALE}.yaml")
+                checker.error(
+                    intent.path,
+                    intent.line,
+                    f"intent {intent.id}: no Indonesian examples in "
+                    f"flows/nlu/{DEFAULT_LOCALE}.yaml",
+                )

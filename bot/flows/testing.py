@@ -69,24 +69,43 @@ def load_conversation_tests(directory: Path) -> list[ConversationTest]:
             turns = []
             for turn_index, turn in enumerate(raw["turns"]):
                 turn_line = line_of(raw["turns"], turn_index)
-                if not isinstance(turn, dict) or sum(k in turn for k in ("send", "click", "command")) != 1:
-                    raise YamlError(str(path), turn_line, "each turn has exactly one of send, click, command")
-                unknown = set(turn) - {"send", "click", "command", "expect", "expect_not", "buttons"}
+                if (
+                    not isinstance(turn, dict)
+                    or sum(k in turn for k in ("send", "click", "command")) != 1
+                ):
+                    raise YamlError(
+                        str(path), turn_line, "each turn has exactly one of send, click, command"
+                    )
+                unknown = set(turn) - {
+                    "send",
+                    "click",
+                    "command",
+                    "expect",
+                    "expect_not",
+                    "buttons",
+                }
                 if unknown:
                     raise YamlError(str(path), turn_line, f"unknown keys {sorted(unknown)}")
-                turns.append(TurnSpec(
-                    line=turn_line,
-                    send=str(turn["send"]) if "send" in turn else None,
-                    click=str(turn["click"]) if "click" in turn else None,
-                    command=str(turn["command"]) if "command" in turn else None,
-                    expect=_strings(turn.get("expect")),
-                    expect_not=_strings(turn.get("expect_not")),
-                    buttons=_strings(turn.get("buttons")),
-                ))
-            tests.append(ConversationTest(
-                name=str(raw.get("name", f"test {index + 1}")), path=str(path), line=line,
-                locale=str(raw.get("locale", "id")), turns=tuple(turns),
-            ))
+                turns.append(
+                    TurnSpec(
+                        line=turn_line,
+                        send=str(turn["send"]) if "send" in turn else None,
+                        click=str(turn["click"]) if "click" in turn else None,
+                        command=str(turn["command"]) if "command" in turn else None,
+                        expect=_strings(turn.get("expect")),
+                        expect_not=_strings(turn.get("expect_not")),
+                        buttons=_strings(turn.get("buttons")),
+                    )
+                )
+            tests.append(
+                ConversationTest(
+                    name=str(raw.get("name", f"test {index + 1}")),
+                    path=str(path),
+                    line=line,
+                    locale=str(raw.get("locale", "id")),
+                    turns=tuple(turns),
+                )
+            )
     return tests
 
 
@@ -100,7 +119,9 @@ async def run_conversation_test(frontdesk: FrontDesk, test: ConversationTest) ->
     user = f"flowtest-{next(_counter)}"
     last: list[Outbound] = []
     if test.locale != "id":
-        await frontdesk.handle("test", user, Inbound(kind="command", command="start", language_hint=test.locale))
+        await frontdesk.handle(
+            "test", user, Inbound(kind="command", command="start", language_hint=test.locale)
+        )
     for turn in test.turns:
         where = f"{test.path}:{turn.line}"
         if turn.click is not None:
@@ -116,7 +137,9 @@ async def run_conversation_test(frontdesk: FrontDesk, test: ConversationTest) ->
             event = Inbound(kind="button", payload=button.payload, language_hint=test.locale)
         elif turn.command is not None:
             command, _, argument = turn.command.lstrip("/").partition(" ")
-            event = Inbound(kind="command", command=command, argument=argument, language_hint=test.locale)
+            event = Inbound(
+                kind="command", command=command, argument=argument, language_hint=test.locale
+            )
         else:
             event = Inbound(kind="text", text=turn.send or "", language_hint=test.locale)
         last = await frontdesk.handle("test", user, event)
@@ -124,10 +147,14 @@ async def run_conversation_test(frontdesk: FrontDesk, test: ConversationTest) ->
         folded = text.casefold()
         for expected in turn.expect:
             if expected.casefold() not in folded:
-                outcome.failures.append(f"{where}: expected {expected!r} in the reply:\n{_indent(text)}")
+                outcome.failures.append(
+                    f"{where}: expected {expected!r} in the reply:\n{_indent(text)}"
+                )
         for unwanted in turn.expect_not:
             if unwanted.casefold() in folded:
-                outcome.failures.append(f"{where}: did not expect {unwanted!r} in the reply:\n{_indent(text)}")
+                outcome.failures.append(
+                    f"{where}: did not expect {unwanted!r} in the reply:\n{_indent(text)}"
+                )
         labels = [b.label for m in last for b in m.flat_buttons]
         for label in turn.buttons:
             if label not in labels:

@@ -9,8 +9,8 @@
 
 Following and stopping write in a short transaction of their own: actions run between the
 front desk's transactions, so no agency call ever happens while the database is held. Saving a
-follow is an upsert, so repeating it is harmless. Every result carries a ready ``text`` in the citizen's language, like the
-integration actions.
+follow is an upsert, so repeating it is harmless. Every result carries a ready ``text`` in the
+citizen's language, like the integration actions.
 """
 
 from __future__ import annotations

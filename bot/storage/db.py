@@ -12,6 +12,9 @@ from bot.storage.models import Base
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///loket.sqlite3"
 SQLITE_BUSY_TIMEOUT = 30.0
+# Execution option for a connection that only reads: no BEGIN IMMEDIATE on SQLite. Writing
+# through such a connection is a mistake (each statement would commit on its own).
+READ_ONLY = "loket_read_only"
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -40,7 +43,10 @@ def make_engine(url: str) -> AsyncEngine:
             # committed fails at once with "database is locked" (WAL snapshot conflict).
             # Taking the write lock at BEGIN makes writers queue instead; transactions are
             # kept short (no agency call inside one), so the queue moves quickly.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A connection marked READ_ONLY runs each statement on its own (SQLite's
+            # autocommit): one SELECT is one consistent snapshot and takes no write lock.
+            if not connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_async_engine(url, pool_pre_ping=True)
@@ -56,4 +62,11 @@ async def create_schema(engine: AsyncEngine) -> None:
         await connection.run_sync(Base.metadata.create_all)
 
 
-__all__ = ["DEFAULT_DATABASE_URL", "SyncEngine", "create_schema", "make_engine", "sessions"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "READ_ONLY",
+    "SyncEngine",
+    "create_schema",
+    "make_engine",
+    "sessions",
+]

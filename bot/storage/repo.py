@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.engine.state import ConversationState
 from bot.storage.models import (
@@ -25,8 +26,13 @@ from bot.storage.models import (
 # Every table that holds something about one citizen. /hapusdata deletes from all of them,
 # and a test checks that this list covers every table with a user_id column.
 USER_TABLES = (
-    Event, UnmatchedQuestion, CitizenRequest, Subscription, Conversation,
-    StatusNotification, FollowedApplication,
+    Event,
+    UnmatchedQuestion,
+    CitizenRequest,
+    Subscription,
+    Conversation,
+    StatusNotification,
+    FollowedApplication,
 )
 
 
@@ -85,11 +91,211 @@ async def append_events(
     moment = at or utcnow()
     session.add_all(
         Event(
-            user_id=user_id, at=moment, kind=kind, intent=detail.get("intent") or intent,
-            step=detail.get("step"), flow_version=flow_version, detail=dict(detail),
+            user_id=user_id,
+            at=moment,
+            kind=kind,
+            intent=detail.get("intent") or intent,
+            step=detail.get("step"),
+            flow_version=flow_version,
+            detail=dict(detail),
         )
         for kind, detail in events
     )
+
+
+# -- the front desk's hot path, in SQLAlchemy Core ---------------------------------------------
+# One statement per step, built once with bound parameters so the compiled cache always hits;
+# no ORM session, identity map or flush on the path every citizen event takes.
+
+_users = User.__table__
+_conversations = Conversation.__table__
+_events = Event.__table__
+
+_SELECT_USER_AND_STATE = (
+    select(_users.c.id, _users.c.locale, _conversations.c.state)
+    .select_from(_users.outerjoin(_conversations, _conversations.c.user_id == _users.c.id))
+    .where(
+        _users.c.channel == bindparam("channel"), _users.c.external_id == bindparam("external_id")
+    )
+)
+_SELECT_USERS_AND_STATES = (
+    select(
+        _users.c.channel,
+        _users.c.external_id,
+        _users.c.id,
+        _users.c.locale,
+        _conversations.c.state,
+    )
+    .select_from(_users.outerjoin(_conversations, _conversations.c.user_id == _users.c.id))
+    .where(tuple_(_users.c.channel, _users.c.external_id).in_(bindparam("keys", expanding=True)))
+)
+_TOUCH_USER = (
+    update(_users)
+    .where(_users.c.id == bindparam("uid"))
+    .values(locale=bindparam("locale"), last_seen_at=bindparam("at"))
+)
+_INSERT_EVENT = insert(_events)
+_insert_user: dict[str, Any] = {}
+_upsert_state: dict[str, Any] = {}
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
+        return sqlite.insert
+    if dialect == "postgresql":
+        return postgresql.insert
+    return None
+
+
+async def load_user_and_state(
+    connection: AsyncConnection, channel: str, external_id: str
+) -> tuple[int, str, ConversationState | None] | None:
+    """The citizen's id, language and stored conversation, in one query; None if unknown."""
+    row = (
+        await connection.execute(
+            _SELECT_USER_AND_STATE, {"channel": channel, "external_id": external_id}
+        )
+    ).first()
+    if row is None:
+        return None
+    state = ConversationState.from_json(row[2]) if row[2] is not None else None
+    return row[0], row[1], state
+
+
+async def load_users_and_states(
+    connection: AsyncConnection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str, ConversationState | None]]:
+    """``load_user_and_state`` for several (channel, external_id) at once, in one query;
+    unknown citizens are missing from the answer."""
+    if len(keys) == 1:
+        found = await load_user_and_state(connection, *keys[0])
+        return {keys[0]: found} if found is not None else {}
+    rows = await connection.execute(_SELECT_USERS_AND_STATES, {"keys": list(keys)})
+    return {
+        (row[0], row[1]): (
+            row[2],
+            row[3],
+            ConversationState.from_json(row[4]) if row[4] is not None else None,
+        )
+        for row in rows
+    }
+
+
+async def create_user(
+    connection: AsyncConnection, channel: str, external_id: str, locale: str
+) -> tuple[int, str, ConversationState | None]:
+    """Adds the citizen unless another event just did; answers like ``load_user_and_state``."""
+    dialect = connection.dialect.name
+    statement = _insert_user.get(dialect)
+    if statement is None:
+        make = _dialect_insert(dialect)
+        if make is not None:
+            statement = make(_users).on_conflict_do_nothing(
+                index_elements=[_users.c.channel, _users.c.external_id]
+            )
+        else:
+            statement = insert(_users)
+        _insert_user[dialect] = statement
+    now = utcnow()
+    await connection.execute(
+        statement,
+        {
+            "channel": channel,
+            "external_id": external_id,
+            "locale": locale,
+            "created_at": now,
+            "last_seen_at": now,
+        },
+    )
+    found = await load_user_and_state(connection, channel, external_id)
+    assert found is not None
+    return found
+
+
+def _state_upsert(dialect: str) -> Any:
+    statement = _upsert_state.get(dialect)
+    if statement is None:
+        make = _dialect_insert(dialect)
+        if make is None:
+            return None
+        statement = make(_conversations)
+        statement = statement.on_conflict_do_update(
+            index_elements=[_conversations.c.user_id],
+            set_={
+                "state": statement.excluded.state,
+                "flow_version": statement.excluded.flow_version,
+                "expires_at": statement.excluded.expires_at,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        _upsert_state[dialect] = statement
+    return statement
+
+
+async def store_turns(
+    connection: AsyncConnection,
+    turns: Sequence[
+        tuple[int, ConversationState, Iterable[tuple[str, Mapping[str, Any]]], dt.datetime]
+    ],
+) -> None:
+    """``touch_user`` + ``save_state`` + ``append_events`` for handled events (of different
+    citizens), in Core: one executemany per table, whatever the number of events."""
+    touches = []
+    states = []
+    events = []
+    updated = utcnow()
+    for user_id, state, transitions, at in turns:
+        touches.append({"uid": user_id, "locale": state.locale, "at": at})
+        states.append(
+            {
+                "user_id": user_id,
+                "state": state.to_json(),
+                "flow_version": state.flow_version,
+                "expires_at": state.expires_at,
+                "updated_at": updated,
+            }
+        )
+        events.extend(
+            {
+                "user_id": user_id,
+                "at": at,
+                "kind": kind,
+                "intent": detail.get("intent") or state.intent,
+                "step": detail.get("step"),
+                "flow_version": state.flow_version,
+                "detail": dict(detail),
+            }
+            for kind, detail in transitions
+        )
+    if not touches:
+        return
+    await connection.execute(_TOUCH_USER, touches)
+    upsert = _state_upsert(connection.dialect.name)
+    if upsert is not None:
+        await connection.execute(upsert, states)
+    else:
+        for values in states:
+            changed = await connection.execute(
+                update(_conversations)
+                .where(_conversations.c.user_id == values["user_id"])
+                .values(values)
+            )
+            if not changed.rowcount:
+                await connection.execute(insert(_conversations), values)
+    if events:
+        await connection.execute(_INSERT_EVENT, events)
+
+
+async def store_turn(
+    connection: AsyncConnection,
+    user_id: int,
+    state: ConversationState,
+    events: Iterable[tuple[str, Mapping[str, Any]]],
+    *,
+    at: dt.datetime,
+) -> None:
+    """``store_turns`` for one handled event."""
+    await store_turns(connection, [(user_id, state, events, at)])
 
 
 async def record_unmatched(session: AsyncSession, user_id: int, text: str, locale: str) -> None:
@@ -97,15 +303,30 @@ async def record_unmatched(session: AsyncSession, user_id: int, text: str, local
 
 
 async def record_request(
-    session: AsyncSession, user_id: int, *, reference: str, kind: str, opd: str | None,
-    intent: str | None, message: str,
+    session: AsyncSession,
+    user_id: int,
+    *,
+    reference: str,
+    kind: str,
+    opd: str | None,
+    intent: str | None,
+    message: str,
 ) -> None:
-    session.add(CitizenRequest(
-        reference=reference, user_id=user_id, kind=kind, opd=opd, intent=intent, message=message,
-    ))
+    session.add(
+        CitizenRequest(
+            reference=reference,
+            user_id=user_id,
+            kind=kind,
+            opd=opd,
+            intent=intent,
+            message=message,
+        )
+    )
 
 
-async def save_subscription(session: AsyncSession, user_id: int, district: str, topics: list[str]) -> None:
+async def save_subscription(
+    session: AsyncSession, user_id: int, district: str, topics: list[str]
+) -> None:
     row = await session.get(Subscription, user_id)
     if row is None:
         row = Subscription(user_id=user_id, district=district, topics="")
@@ -130,10 +351,15 @@ async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, 
     """How many rows each table holds for a user (used to prove an erasure)."""
     counts = {}
     for table in USER_TABLES:
-        counts[table.__tablename__] = await session.scalar(
-            select(func.count()).select_from(table).where(table.user_id == user_id)  # type: ignore[attr-defined]
-        ) or 0
-    counts["users"] = await session.scalar(select(func.count()).select_from(User).where(User.id == user_id)) or 0
+        counts[table.__tablename__] = (
+            await session.scalar(
+                select(func.count()).select_from(table).where(table.user_id == user_id)  # type: ignore[attr-defined]
+            )
+            or 0
+        )
+    counts["users"] = (
+        await session.scalar(select(func.count()).select_from(User).where(User.id == user_id)) or 0
+    )
     return counts
 
 
@@ -150,10 +376,13 @@ def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
 async def get_follow(
     session: AsyncSession, user_id: int, opd: str, number: str
 ) -> FollowedApplication | None:
-    return await session.scalar(select(FollowedApplication).where(
-        FollowedApplication.user_id == user_id, FollowedApplication.opd == opd,
-        FollowedApplication.number == number,
-    ))
+    return await session.scalar(
+        select(FollowedApplication).where(
+            FollowedApplication.user_id == user_id,
+            FollowedApplication.opd == opd,
+            FollowedApplication.number == number,
+        )
+    )
 
 
 async def list_follows(session: AsyncSession, user_id: int) -> list[FollowedApplication]:
@@ -167,8 +396,13 @@ async def list_follows(session: AsyncSession, user_id: int) -> list[FollowedAppl
 
 
 async def save_follow(
-    session: AsyncSession, user_id: int, opd: str, number: str, *,
-    status: str | None, updated_at: dt.datetime | None,
+    session: AsyncSession,
+    user_id: int,
+    opd: str,
+    number: str,
+    *,
+    status: str | None,
+    updated_at: dt.datetime | None,
 ) -> tuple[FollowedApplication, bool]:
     """Starts (or restarts) following; returns the row and whether it was already active.
 
@@ -206,10 +440,15 @@ async def active_followers(
     session: AsyncSession, opd: str, number: str
 ) -> list[FollowedApplication]:
     """Every active follow of one application, across citizens."""
-    rows = await session.scalars(select(FollowedApplication).where(
-        FollowedApplication.opd == opd, FollowedApplication.number == number,
-        FollowedApplication.active.is_(True),
-    ).order_by(FollowedApplication.id))
+    rows = await session.scalars(
+        select(FollowedApplication)
+        .where(
+            FollowedApplication.opd == opd,
+            FollowedApplication.number == number,
+            FollowedApplication.active.is_(True),
+        )
+        .order_by(FollowedApplication.id)
+    )
     return list(rows)
 
 
@@ -218,28 +457,48 @@ async def followed_numbers(session: AsyncSession, opd: str) -> list[str]:
     rows = await session.scalars(
         select(FollowedApplication.number)
         .where(FollowedApplication.opd == opd, FollowedApplication.active.is_(True))
-        .distinct().order_by(FollowedApplication.number)
+        .distinct()
+        .order_by(FollowedApplication.number)
     )
     return list(rows)
 
 
 async def queue_notification(
-    session: AsyncSession, user_id: int, opd: str, number: str, *,
-    status: str, updated_at: dt.datetime, note: str | None, final: bool,
+    session: AsyncSession,
+    user_id: int,
+    opd: str,
+    number: str,
+    *,
+    status: str,
+    updated_at: dt.datetime,
+    note: str | None,
+    final: bool,
 ) -> bool:
     """Adds an outbox row unless the same change is already queued for this citizen."""
     moment = as_utc(updated_at)
-    existing = await session.scalar(select(StatusNotification.id).where(
-        StatusNotification.user_id == user_id, StatusNotification.opd == opd,
-        StatusNotification.number == number, StatusNotification.status == status,
-        StatusNotification.updated_at == moment,
-    ))
+    existing = await session.scalar(
+        select(StatusNotification.id).where(
+            StatusNotification.user_id == user_id,
+            StatusNotification.opd == opd,
+            StatusNotification.number == number,
+            StatusNotification.status == status,
+            StatusNotification.updated_at == moment,
+        )
+    )
     if existing is not None:
         return False
-    session.add(StatusNotification(
-        user_id=user_id, opd=opd, number=number, status=status, updated_at=moment, note=note,
-        final=final, state="pending",
-    ))
+    session.add(
+        StatusNotification(
+            user_id=user_id,
+            opd=opd,
+            number=number,
+            status=status,
+            updated_at=moment,
+            note=note,
+            final=final,
+            state="pending",
+        )
+    )
     return True
 
 
