@@ -170,3 +170,79 @@ class StatusNotification(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Announcement(Base):
+    """A staff announcement (issue 5): one text, one reference code, many deliveries.
+
+    ``reference`` (``MMK-7K3Q``) is printed under the message so a citizen can ask the bot
+    whether an announcement is genuine. ``status``: ``scheduled`` -> ``sending`` -> ``done``,
+    or ``cancelled``. The counts are refreshed by the sender as it goes (the deliveries are
+    the truth; the counts let a list of announcements avoid counting 100,000 rows each).
+    """
+
+    __tablename__ = "announcements"
+    __table_args__ = (Index("ix_announcements_status", "status", "send_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    opd: Mapped[str] = mapped_column(String(32))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    send_at: Mapped[dt.datetime | None] = mapped_column()
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    blocked: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnnouncementDelivery(Base):
+    """One recipient of one announcement, written in bulk when the announcement is queued.
+
+    ``status``: ``pending`` -> ``sending`` (attempt recorded, committed before the call) ->
+    ``sent`` / ``failed`` / ``blocked``, or back to ``pending`` when Telegram certainly did not
+    take it (429, network error: ``next_attempt_at``). A row found in ``sending`` when a
+    sender starts was cut off by a crash: it becomes ``unknown`` and is never sent again.
+    """
+
+    __tablename__ = "announcement_deliveries"
+    __table_args__ = (
+        UniqueConstraint("announcement_id", "user_id"),
+        Index("ix_announcement_deliveries_queue", "announcement_id", "status", "id"),
+        Index("ix_announcement_deliveries_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcements.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    locale: Mapped[str] = mapped_column(String(8), default="id")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class BroadcastInactive(Base):
+    """A citizen announcements are no longer sent to: Telegram answered 403 (blocked the bot,
+    account deleted). Deleted with the user; ``bot.broadcast.store.reactivate`` clears it
+    (to be called when the citizen writes to the bot again)."""
+
+    __tablename__ = "broadcast_inactive"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.engine.state import ConversationState
 from bot.storage.models import (
+    Announcement,
+    AnnouncementDelivery,
+    BroadcastInactive,
     CitizenRequest,
     Conversation,
     Event,
@@ -33,6 +36,8 @@ USER_TABLES = (
     Conversation,
     StatusNotification,
     FollowedApplication,
+    AnnouncementDelivery,
+    BroadcastInactive,
 )
 
 
@@ -344,6 +349,13 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
     """Deletes everything stored about one citizen, in every table."""
     for table in USER_TABLES:
         await session.execute(delete(table).where(table.user_id == user_id))  # type: ignore[attr-defined]
+    # Announcements are official acts of the regency and stay; only the link to the staff
+    # member who wrote them is cut (the OPD and the text remain, for the hoax check).
+    await session.execute(
+        update(Announcement)
+        .where(Announcement.author_user_id == user_id)
+        .values(author_user_id=None)
+    )
     await session.execute(delete(User).where(User.id == user_id))
 
 
@@ -359,6 +371,14 @@ async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, 
         )
     counts["users"] = (
         await session.scalar(select(func.count()).select_from(User).where(User.id == user_id)) or 0
+    )
+    counts["announcements"] = (
+        await session.scalar(
+            select(func.count())
+            .select_from(Announcement)
+            .where(Announcement.author_user_id == user_id)
+        )
+        or 0
     )
     return counts
 

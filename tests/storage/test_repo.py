@@ -89,7 +89,10 @@ async def test_erase_through_the_conversation_removes_everything(tmp_path: Path)
         async with app.sessions() as session:
             counts = await repo.count_rows_for_user(session, alice_id)
         assert counts == dict.fromkeys(counts, 0)
-        assert set(counts) == {t.__tablename__ for t in repo.USER_TABLES} | {"users"}
+        assert set(counts) == {t.__tablename__ for t in repo.USER_TABLES} | {
+            "users",
+            "announcements",
+        }
         assert await snapshot(app, bob_id) == bob_before
 
         await alice.send("menu")  # writing again starts afresh, as a new citizen

@@ -62,16 +62,27 @@ async def test_restart_without_an_open_flow_starts_fresh(desk: Desk, warga: Citi
 
 
 async def _all_rows_mentioning(desk: Desk, user_id: int) -> dict[str, int]:
-    """Rows per table that point at this user, over every table of the schema."""
+    """Rows per table that point at this user (its id, or any column referring to users.id),
+    over every table of the schema."""
     assert desk.loket is not None
     counts = {}
     async with desk.loket.sessions() as session:
         for table in Base.metadata.sorted_tables:
-            column = "id" if table.name == "users" else "user_id"
-            if column not in table.c:
+            columns = (
+                ["id"]
+                if table.name == "users"
+                else [
+                    column.name
+                    for column in table.c
+                    if column.name == "user_id"
+                    or any(fk.column.table.name == "users" for fk in column.foreign_keys)
+                ]
+            )
+            if not columns:
                 continue
+            where = " OR ".join(f"{name} = :id" for name in columns)
             counts[table.name] = await session.scalar(
-                text(f"SELECT count(*) FROM {table.name} WHERE {column} = :id"),  # noqa: S608
+                text(f"SELECT count(*) FROM {table.name} WHERE {where}"),  # noqa: S608
                 {"id": user_id},
             )
     return counts
