@@ -24,6 +24,7 @@ from bot.notify.source import StatusSource
 from bot.region import Region, load_region
 from bot.registry import Registry
 from bot.settings import Settings
+from bot.staff.roles import STAFF_OPDS, StaffDesk
 from bot.storage.db import create_schema, make_engine, sessions
 from bot.validators import register_validators
 from integrations import OpdClients, load_settings
@@ -104,6 +105,8 @@ class Loket:
     # Where the agencies are and how they notify (hook secrets, poll intervals): bot.notify.
     integrations: IntegrationSettings = field(default_factory=lambda: IntegrationSettings({}))
     clock: Clock = system_clock
+    # Roles and the audit log (bot/staff); admins seeded from ADMIN_TELEGRAM_IDS at opening.
+    staff: StaffDesk | None = None
 
     def reload_flows(self, sources: Mapping[str, str] | None = None) -> FlowSet:
         """Checks a new flow set (by default the flows folder as it is now) and publishes it.
@@ -150,6 +153,8 @@ async def open_loket(
         runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
         frontdesk = FrontDesk(session_factory, runtime.current, clock=clock, database=database)
         logger.info("flows %s loaded: %d intents", flows.version, len(flows.intents))
+        staff = StaffDesk(session_factory, [o for o in STAFF_OPDS if o in region.opds])
+        await staff.seed_admins(settings.admin_telegram_ids)
         yield Loket(
             settings=settings,
             region=region,
@@ -162,4 +167,5 @@ async def open_loket(
             clients=clients,
             integrations=integration_settings,
             clock=clock,
+            staff=staff,
         )

@@ -233,6 +233,8 @@ class FrontDesk:
                 await repo.save_subscription(
                     session, user_id, str(data["district"]), list(data["topics"])
                 )
+            elif effect.kind == "stop_subscription":
+                await repo.delete_subscription(session, user_id)
             elif effect.kind == "set_locale":
                 pass  # stored with the user below
             elif effect.kind == "erase_user_data":

@@ -116,7 +116,9 @@ async def run_local(loket: Loket, settings: Settings, port: int) -> None:
     base = await api.start("127.0.0.1", port)
     try:
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
-        application = build_application(loket.frontdesk, loket.translator, channel)
+        application = build_application(
+            loket.frontdesk, loket.translator, channel, staff=loket.staff
+        )
         notifications.delivery.add_channel(
             CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
         )
@@ -137,7 +139,7 @@ async def run_telegram(loket: Loket, settings: Settings, port: int) -> None:
     channel = _channel_settings(
         settings, token, settings.telegram_api_base_url, polling=not webhook
     )
-    application = build_application(loket.frontdesk, loket.translator, channel)
+    application = build_application(loket.frontdesk, loket.translator, channel, staff=loket.staff)
     notifications = build_notifications(
         loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
     )

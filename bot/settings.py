@@ -13,6 +13,19 @@ from bot.region import default_region_path
 from bot.storage.db import DEFAULT_DATABASE_URL
 
 
+def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
+    """A comma-separated list of Telegram user ids (blanks ignored)."""
+    found = []
+    for part in env.get(name, "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValueError(f"{name}: {part!r} is not a Telegram user id")
+        found.append(int(part))
+    return tuple(dict.fromkeys(found))
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     value = env.get(name, "").strip()
     return int(value) if value else default
@@ -33,6 +46,8 @@ class Settings:
     flood_messages: int = 8
     flood_window_seconds: int = 10
     callback_secret: str = ""
+    # Telegram user ids that are admins (bot/staff): seeded at start-up, see docs/staff.md.
+    admin_telegram_ids: tuple[int, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -56,5 +71,6 @@ class Settings:
             flood_messages=_int(env, "FLOOD_MAX_MESSAGES", 8),
             flood_window_seconds=_int(env, "FLOOD_WINDOW_SECONDS", 10),
             callback_secret=env.get("CALLBACK_SECRET", ""),
+            admin_telegram_ids=_ids(env, "ADMIN_TELEGRAM_IDS"),
             env=env,
         )

@@ -56,6 +56,11 @@ COMMAND_INTENTS = {
     "hapusdata": "umum.hapus_data",
     "langganan": "umum.langganan",
 }
+# Commands that start an intent at another step than its start: (intent, step of its flow).
+# /berhenti is a command (and a button), not an NLU intent: free text never unsubscribes.
+COMMAND_STEPS = {
+    "berhenti": ("umum.langganan", "umum:berhenti"),
+}
 DEEP_LINK_ALIASES = {
     "status": "disdukcapil.status_permohonan",
     "pbb": "bapenda.pbb_tagihan",
@@ -69,7 +74,8 @@ class Effect:
     """Something outside the conversation the caller must do (in the same transaction)."""
 
     kind: (
-        str  # set_locale | erase_user_data | save_subscription | record_request | record_unmatched
+        str  # set_locale | erase_user_data | save_subscription | stop_subscription
+        # | record_request | record_unmatched
     )
     data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -300,6 +306,9 @@ class _TurnBuilder:
             await self._nav(NAV_CANCEL)
         elif command in COMMAND_INTENTS and COMMAND_INTENTS[command] in self.flows.intents:
             await self._start_intent(COMMAND_INTENTS[command], via="command")
+        elif command in COMMAND_STEPS and COMMAND_STEPS[command][0] in self.flows.intents:
+            intent_id, step = COMMAND_STEPS[command]
+            await self._start_intent(intent_id, via="command", step=step)
         else:
             await self._not_understood(f"/{command}")
 
@@ -375,7 +384,7 @@ class _TurnBuilder:
         else:
             await self._reprompt()
 
-    async def _start_intent(self, intent_id: str, *, via: str) -> None:
+    async def _start_intent(self, intent_id: str, *, via: str, step: str | None = None) -> None:
         intent = self.flows.intents.get(intent_id)
         if intent is None:
             await self._not_understood(intent_id)
@@ -383,7 +392,7 @@ class _TurnBuilder:
         self.state.reset()
         self.state.intent = intent_id
         self.log("intent", {"intent": intent_id, "via": via})
-        await self.run(intent.start, push=False)
+        await self.run(step or intent.start, push=False)
 
     async def _goto(self, ref: str) -> None:
         await self.run(ref, push=True)
@@ -644,6 +653,9 @@ class _TurnBuilder:
                     "topics": ", ".join(topics),
                 },
             )
+        if name == "core.stop_subscription":
+            self.effects.append(Effect("stop_subscription"))
+            return ActionResult("ok")
         return None
 
 

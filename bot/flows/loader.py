@@ -34,7 +34,12 @@ FLOWS_DIR = Path(__file__).resolve().parent.parent.parent / "flows"
 # Actions the engine itself performs (they change the conversation or the citizen's record,
 # which only the engine and storage may do); every other action comes from the registry.
 BUILTIN_ACTIONS = frozenset(
-    {"core.set_language", "core.erase_user_data", "core.save_subscription"}
+    {
+        "core.set_language",
+        "core.erase_user_data",
+        "core.save_subscription",
+        "core.stop_subscription",
+    }
 )
 OPTION_SOURCES = frozenset({"districts"})
 OUTCOME_KEYS = ("ok", "not_found", "unavailable", "invalid")

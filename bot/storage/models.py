@@ -246,3 +246,45 @@ class BroadcastInactive(Base):
     )
     reason: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Role(Base):
+    """A staff or admin role (issue 5). A citizen has no row: "citizen" is the default.
+
+    ``role`` is ``staff`` (with the ``opd`` it serves, one row per OPD) or ``admin`` (``opd``
+    NULL). ``granted_by`` is the granting admin's internal user id, NULL when the role was
+    seeded from ADMIN_TELEGRAM_IDS. Deleted with the user (/hapusdata); bot/staff/roles.py.
+    """
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("user_id", "role", "opd"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    opd: Mapped[str | None] = mapped_column(String(32))
+    granted_by: Mapped[int | None] = mapped_column(Integer)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Append-only record of official acts of staff and admins (role grants and revocations,
+    later announcements): who (internal user id only), what, on whom, when.
+
+    Kept when the actor or the target erases their data (an official act of the regency is
+    not theirs to erase, UU 27/2022 Pasal 15(1)); ``repo.erase_user`` then cuts the link to
+    the person (ids become NULL / ``user:-``), so no personal data of theirs remains. No
+    Telegram id, name or message text is ever written here. See docs/staff.md.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -14,11 +14,13 @@ from bot.engine.state import ConversationState
 from bot.storage.models import (
     Announcement,
     AnnouncementDelivery,
+    AuditLog,
     BroadcastInactive,
     CitizenRequest,
     Conversation,
     Event,
     FollowedApplication,
+    Role,
     StatusNotification,
     Subscription,
     UnmatchedQuestion,
@@ -38,6 +40,7 @@ USER_TABLES = (
     FollowedApplication,
     AnnouncementDelivery,
     BroadcastInactive,
+    Role,
 )
 
 
@@ -345,6 +348,13 @@ async def get_subscription(session: AsyncSession, user_id: int) -> Subscription 
     return await session.get(Subscription, user_id)
 
 
+async def delete_subscription(session: AsyncSession, user_id: int) -> bool:
+    """Stops every announcement subscription of the citizen (/berhenti); True if one existed.
+    The row is deleted, so no announcement segment can select the citizen any more."""
+    result = await session.execute(delete(Subscription).where(Subscription.user_id == user_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def erase_user(session: AsyncSession, user_id: int) -> None:
     """Deletes everything stored about one citizen, in every table."""
     for table in USER_TABLES:
@@ -356,7 +366,29 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
         .where(Announcement.author_user_id == user_id)
         .values(author_user_id=None)
     )
+    # The audit log of official acts stays too (UU 27/2022 Pasal 15(1)); the erased person's
+    # internal id is cut from it, so nothing links the rows to them (and a reused id in SQLite
+    # can never attach someone else to those acts). Roles they granted stay, their granter
+    # becoming ERASED_GRANTER (not NULL: NULL marks a role seeded from ADMIN_TELEGRAM_IDS).
+    await session.execute(
+        update(AuditLog).where(AuditLog.actor_user_id == user_id).values(actor_user_id=None)
+    )
+    await session.execute(
+        update(AuditLog).where(AuditLog.target == audit_target(user_id)).values(target="user:-")
+    )
+    await session.execute(
+        update(Role).where(Role.granted_by == user_id).values(granted_by=ERASED_GRANTER)
+    )
     await session.execute(delete(User).where(User.id == user_id))
+
+
+# roles.granted_by of a role whose granting admin has since erased their data (ids start at 1).
+ERASED_GRANTER = 0
+
+
+def audit_target(user_id: int) -> str:
+    """How a user appears as the target of an audited act: their internal id only."""
+    return f"user:{user_id}"
 
 
 async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, int]:
@@ -377,6 +409,22 @@ async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, 
             select(func.count())
             .select_from(Announcement)
             .where(Announcement.author_user_id == user_id)
+        )
+        or 0
+    )
+    counts["audit_log"] = (
+        await session.scalar(
+            select(func.count())
+            .select_from(AuditLog)
+            .where(
+                (AuditLog.actor_user_id == user_id) | (AuditLog.target == audit_target(user_id))
+            )
+        )
+        or 0
+    )
+    counts["roles_granted"] = (
+        await session.scalar(
+            select(func.count()).select_from(Role).where(Role.granted_by == user_id)
         )
         or 0
     )

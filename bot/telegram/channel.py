@@ -30,6 +30,8 @@ from bot.engine.messages import Inbound, Outbound
 from bot.frontdesk import FrontDesk
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, Translator, normalise_locale
 from bot.privacy import mask_identifiers
+from bot.staff.roles import StaffDesk
+from bot.staff.telegram import STAFF_COMMAND_FILTER, StaffCommands
 from bot.telegram import callbacks
 from bot.telegram.flood import FloodControl, Verdict
 from bot.telegram.ordering import PerUserUpdateProcessor
@@ -299,8 +301,12 @@ def build_application(
     *,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    staff: StaffDesk | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The PTB Application with Loket's handlers, in a deliberate order (see comments)."""
+    """The PTB Application with Loket's handlers, in a deliberate order (see comments).
+
+    With ``staff``, the staff commands (bot/staff/telegram.py) are handled for those allowed.
+    """
     # Opt in to PTB 22's timedelta time periods (RetryAfter.retry_after and friends); without
     # it PTB warns on every 429. The code reads them through ``_retry_wait``, which takes both.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -337,12 +343,21 @@ def build_application(
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edited messages ignored
     # Order matters: flood control (group -1) runs before anything else and may stop the
-    # update; then exactly one handler of group 0 takes it, the first that matches.
+    # update; then exactly one handler of group 0 takes it, the first that matches. A staff
+    # command (/peran) goes to the staff handler before the generic command handler; for
+    # anyone not allowed it calls on_command itself, so they get the unknown-command answer.
     application.add_handler(TypeHandler(Update, handlers.flood_gate), group=-1)
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, handlers.on_group)
     )
+    if staff is not None:
+        staff_commands = StaffCommands(staff, handlers.on_command)
+        application.add_handler(
+            MessageHandler(
+                private & filters.COMMAND & STAFF_COMMAND_FILTER, staff_commands.on_command
+            )
+        )
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
     application.add_handler(MessageHandler(private, handlers.on_unsupported))

@@ -92,6 +92,8 @@ async def test_erase_through_the_conversation_removes_everything(tmp_path: Path)
         assert set(counts) == {t.__tablename__ for t in repo.USER_TABLES} | {
             "users",
             "announcements",
+            "audit_log",
+            "roles_granted",
         }
         assert await snapshot(app, bob_id) == bob_before
 

@@ -201,6 +201,7 @@ class Desk:
             loket.translator,
             self.channel_settings(polling=polling),
             request=request,
+            staff=loket.staff,
         )
         self.tracker = UpdateTracker(application)
         self.application = application
