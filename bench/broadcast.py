@@ -100,6 +100,41 @@ async def paced_run(count: int, rate: float, *, paid: bool) -> dict[str, float]:
     }
 
 
+async def floor_run(count: int) -> dict[str, float]:
+    """The floor: the same ``TelegramSend`` and pool, 64 calls in flight, no queue, no pacer,
+    server limits off. What HTTP and the local server alone sustain on this machine, so the
+    paid run shows whether the sender or the limit is what holds it."""
+    api = LocalBotApi(BotApiLimits.unlimited(), token=TOKEN)
+    for i in range(count):
+        api.add_user(FIRST_CHAT + i, f"Warga {i}")
+    await api.start()
+    try:
+        async with TelegramSend.create(TOKEN, base_url=api.bot_api_url, pool_size=64) as send:
+            chats = iter(range(FIRST_CHAT, FIRST_CHAT + count))
+            started = time.perf_counter()
+
+            async def worker() -> None:
+                for chat in chats:
+                    await send(str(chat), "Uji siaran.")
+
+            await asyncio.gather(*(worker() for _ in range(64)))
+            elapsed = time.perf_counter() - started
+    finally:
+        await api.stop()
+    delivered = api.stats.delivered
+    return {
+        "recipients": count,
+        "limit": float("inf"),
+        "sent": api.stats.total_delivered,
+        "elapsed": elapsed,
+        "rate": api.stats.total_delivered / elapsed,
+        "ratio": float("nan"),
+        "429": api.stats.rate_limited,
+        "duplicates": sum(1 for n in delivered.values() if n > 1),
+        "missing": count - len(delivered),
+    }
+
+
 async def enqueue_time(count: int) -> float:
     with tempfile.TemporaryDirectory() as directory:
         engine, recipients = await _database(directory, count)
@@ -111,9 +146,11 @@ async def enqueue_time(count: int) -> float:
 
 
 def _row(name: str, r: dict[str, float]) -> str:
+    limit = "none" if r["limit"] == float("inf") else f"{r['limit']:g}/s"
+    ratio = "-" if r["ratio"] != r["ratio"] else f"{r['ratio']:.3f}"  # NaN: no limit
     return (
-        f"| {name} | {int(r['recipients']):,} | {r['limit']:g}/s | {r['elapsed']:.1f} s | "
-        f"{r['rate']:.1f}/s | {r['ratio']:.3f} | {int(r['429'])} | {int(r['duplicates'])} | "
+        f"| {name} | {int(r['recipients']):,} | {limit} | {r['elapsed']:.1f} s | "
+        f"{r['rate']:.1f}/s | {ratio} | {int(r['429'])} | {int(r['duplicates'])} | "
         f"{int(r['missing'])} |"
     )
 
@@ -133,6 +170,7 @@ async def main() -> None:
         rows.append(_row("default limit", await paced_run(count, 30.0, paid=False)))
     if args.paid:
         rows.append(_row("paid broadcast", await paced_run(args.paid, 1000.0, paid=True)))
+        rows.append(_row("floor: bare sendMessage loop", await floor_run(args.paid)))
     seconds = await enqueue_time(args.enqueue) if args.enqueue else None
     print("| run | recipients | limit | time | achieved | achieved/limit | 429s | dup | missing |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")

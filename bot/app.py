@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcast.verify import AnnouncementCheck
 from bot.core_actions import register_core_actions
 from bot.engine.engine import Engine
 from bot.engine.render import Renderer
@@ -25,7 +26,8 @@ from bot.region import Region, load_region
 from bot.registry import Registry
 from bot.settings import Settings
 from bot.staff.roles import STAFF_OPDS, StaffDesk
-from bot.storage.db import create_schema, make_engine, sessions
+from bot.storage.db import make_engine, sessions
+from bot.storage.migrate import ensure_schema
 from bot.validators import register_validators
 from integrations import OpdClients, load_settings
 from integrations.actions import register_actions
@@ -125,6 +127,25 @@ class Loket:
         return flows
 
 
+async def _initial_flows(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings, known: KnownNames
+) -> FlowSet:
+    """The newest flow version published from the console or Telegram (issue 6), else the
+    flows folder. A stored version that no longer checks (an action was removed from the code
+    since) is logged and the files are used, so the bot still starts."""
+    from bot.flows.loader import FlowSetError
+    from bot.flows.versions import latest_sources
+
+    async with session_factory() as session:
+        sources = await latest_sources(session)
+    if sources is not None:
+        try:
+            return build_flow_set(sources, known)
+        except FlowSetError as error:
+            logger.error("the latest published flow version does not load, using files: %s", error)
+    return load_flow_set(settings.flows_dir, known)
+
+
 @asynccontextmanager
 async def open_loket(
     settings: Settings,
@@ -142,16 +163,25 @@ async def open_loket(
     database = make_engine(settings.database_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)
-        await create_schema(database)
+        # An empty database is migrated to head here (one command for a newcomer); one that
+        # is behind raises SchemaError naming `loket db upgrade` (bot/storage/migrate.py).
+        await ensure_schema(database)
         session_factory = sessions(database)
         integration_settings = load_settings(
             integration_env if integration_env is not None else settings.env
         )
         clients = await stack.enter_async_context(OpdClients.open(integration_settings))
         registry = build_registry(region, translator, clients, session_factory)
-        flows = load_flow_set(settings.flows_dir, known_names(registry, region))
+        flows = await _initial_flows(session_factory, settings, known_names(registry, region))
         runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
-        frontdesk = FrontDesk(session_factory, runtime.current, clock=clock, database=database)
+        frontdesk = FrontDesk(
+            session_factory,
+            runtime.current,
+            clock=clock,
+            database=database,
+            # The hoax check: a code or a forwarded announcement is answered before the engine.
+            interceptors=[AnnouncementCheck(session_factory, translator, region)],
+        )
         logger.info("flows %s loaded: %d intents", flows.version, len(flows.intents))
         staff = StaffDesk(session_factory, [o for o in STAFF_OPDS if o in region.opds])
         await staff.seed_admins(settings.admin_telegram_ids)

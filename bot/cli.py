@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,8 +13,10 @@ from bot.app import build_registry, known_names, open_loket
 from bot.flows.loader import FLOWS_DIR, FlowSetError, build_flow_set, read_flow_sources
 from bot.i18n import Translator
 from bot.nlu.matcher import Matcher
+from bot.observability.logs import configure_logging, parse_format
 from bot.region import load_region
 from bot.settings import Settings
+from bot.storage.migrate import SchemaError
 from bot.yamlsrc import YamlError
 from integrations import OpdClients
 
@@ -50,9 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     test = flows_sub.add_parser("test", help="run the conversation tests in flows/tests")
     test.add_argument("--dir", type=Path, default=None, help="folder of test files")
 
+    database = sub.add_parser("db", help="database schema migrations (DATABASE_URL)")
+    database_sub = database.add_subparsers(dest="db_command", required=True)
+    database_sub.add_parser("upgrade", help="apply the missing migrations (back up first)")
+    database_sub.add_parser("current", help="show the schema revision and whether it is behind")
+
     sandbox = sub.add_parser("sandbox", help="serve the agencies' sandbox backends")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8090)
+
+    # Data protection (issue 7): bot/retention.py, bot/export.py, docs/data-protection.md.
+    retention = sub.add_parser("retention", help="the retention period (RETENTION_DAYS)")
+    retention_sub = retention.add_subparsers(dest="retention_command", required=True)
+    retention_sub.add_parser("run", help="delete what is past the retention period, once")
+    export = sub.add_parser("export-user", help="a citizen's stored data as JSON")
+    export.add_argument("--channel", default="telegram", help="channel (default telegram)")
+    export.add_argument("--id", required=True, dest="external_id", help="their id there")
+    export.add_argument("--output", type=Path, default=None, help="file (default: stdout)")
     return parser
 
 
@@ -166,6 +181,49 @@ async def cmd_flows_test(settings: Settings, directory: Path | None) -> int:
     return 1 if failed else 0
 
 
+async def cmd_db(settings: Settings, action: str) -> int:
+    """``loket db upgrade`` / ``loket db current`` on the configured DATABASE_URL."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.privacy import mask_identifiers
+    from bot.storage import migrate
+    from bot.storage.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        if action == "upgrade":
+            before, after = await migrate.upgrade(engine)
+            if before == after:
+                print(f"already at the newest schema revision {after}")
+            else:
+                print(f"schema upgraded from revision {before or '(none)'} to {after}")
+            return 0
+        status = await migrate.status(engine)
+        where = mask_identifiers(_without_password(settings.database_url))
+        print(f"database  {where}")
+        print(f"revision  {status.current or '(none)'}")
+        print(f"newest    {status.head}")
+        if status.up_to_date:
+            print("up to date")
+            return 0
+        print(f"behind: run `{migrate.UPGRADE_COMMAND}`" if status.has_tables else "empty")
+        return 1 if status.has_tables else 0
+    except (OSError, SQLAlchemyError) as error:
+        # No traceback for the usual operator mistakes (server down, wrong password, no such
+        # database); the URL's password and any identifier in the message are masked.
+        reason = mask_identifiers(str(error).splitlines()[0] if str(error) else repr(error))
+        print(f"loket: cannot use the database: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        await engine.dispose()
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 async def cmd_sandbox(host: str, port: int) -> int:
     from bot.local import running_sandbox
 
@@ -175,6 +233,50 @@ async def cmd_sandbox(host: str, port: int) -> int:
             f"{url}/{{disdukcapil,disnakertrans,dinkes,bapenda}}"
         )
         await asyncio.Event().wait()
+    return 0
+
+
+async def cmd_retention_run(settings: Settings) -> int:
+    """Runs the retention job once (for cron, or before a backup) and prints what it did."""
+    from bot.retention import apply_retention
+    from bot.storage.db import make_engine, sessions
+    from bot.storage.migrate import ensure_schema
+    from bot.storage.models import utcnow
+
+    database = make_engine(settings.database_url)
+    try:
+        await ensure_schema(database)
+        report = await apply_retention(
+            sessions(database), now=utcnow(), days=settings.retention_days
+        )
+    finally:
+        await database.dispose()
+    print(json.dumps({"retention_days": settings.retention_days, **report.to_json()}))
+    return 0
+
+
+async def cmd_export_user(
+    settings: Settings, channel: str, external_id: str, output: Path | None
+) -> int:
+    """Prints (or writes) everything stored about one citizen; exit 1 if none is stored."""
+    from bot.export import export_user, to_json
+    from bot.storage.db import make_engine, sessions
+    from bot.storage.migrate import ensure_schema
+
+    database = make_engine(settings.database_url)
+    try:
+        await ensure_schema(database)
+        export = await export_user(sessions(database), channel, external_id)
+    finally:
+        await database.dispose()
+    if export is None:
+        print(f"No data stored for {channel} user {external_id}.", file=sys.stderr)
+        return 1
+    if output is None:
+        print(to_json(export))
+    else:
+        await asyncio.to_thread(output.write_text, to_json(export) + "\n", encoding="utf-8")
+        print(f"Written to {output}", file=sys.stderr)
     return 0
 
 
@@ -190,10 +292,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError:
         env = dict(__import__("os").environ)
     settings = Settings.from_env(env)
-    logging.basicConfig(
-        level=env.get("LOG_LEVEL", "WARNING"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Masked logs (issue 7): LOG_FORMAT=json|text, LOG_LEVEL (default INFO for `run`).
+    quiet = not env.get("LOG_LEVEL") and args.command != "run"
+    try:
+        configure_logging(
+            level="WARNING" if quiet else settings.log_level,
+            fmt=parse_format(settings.log_format),
+        )
+    except ValueError as error:  # LOG_FORMAT=xml, LOG_LEVEL=LOUD: say so, no traceback
+        print(f"Logging settings: {error}", file=sys.stderr)
+        return 2
     try:
         if args.command == "flows" and args.flows_command == "validate":
             return cmd_validate(settings, args.paths)
@@ -203,16 +311,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_match(settings, args.text, args.json, args.locale)
         if args.command == "chat":
             return asyncio.run(cmd_chat(settings, args.user))
+        if args.command == "db":
+            return asyncio.run(cmd_db(settings, args.db_command))
         if args.command == "sandbox":
             return asyncio.run(cmd_sandbox(args.host, args.port))
         if args.command == "run":
             from bot.runner import run
 
             return asyncio.run(run(settings, port=args.port))
+        if args.command == "retention" and args.retention_command == "run":
+            return asyncio.run(cmd_retention_run(settings))
+        if args.command == "export-user":
+            return asyncio.run(
+                cmd_export_user(settings, args.channel, args.external_id, args.output)
+            )
     except KeyboardInterrupt:
         return 130
     except FlowSetError as error:
         print(error, file=sys.stderr)
+        return 1
+    except SchemaError as error:
+        print(f"loket: {error}", file=sys.stderr)
         return 1
     return 2
 

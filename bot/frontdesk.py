@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -27,6 +27,9 @@ from bot.storage.db import READ_ONLY
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
+# Answers some events before the engine (the hoax check): replies, or None to go on. It sees
+# the event and the citizen's language only, and never changes their conversation.
+Interceptor = Callable[[Inbound, str], Awaitable[list[Outbound] | None]]
 
 
 def system_clock() -> dt.datetime:
@@ -62,8 +65,10 @@ class FrontDesk:
         *,
         clock: Clock = system_clock,
         database: AsyncEngine | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self._sessions = sessions
+        self._interceptors = tuple(interceptors)
         # The hot path (every citizen event) uses Core on a bare connection, not the ORM.
         self._database: AsyncEngine = database if database is not None else sessions.kw["bind"]
         self._reader = self._database.execution_options(**{READ_ONLY: True})
@@ -105,6 +110,10 @@ class FrontDesk:
                     connection, channel, external_id, normalise_locale(event.language_hint)
                 )
         user_id, locale, state = found
+        for intercept in self._interceptors:
+            answer = await intercept(event, locale)
+            if answer is not None:
+                return answer
         if state is None:
             state = ConversationState(locale=locale)
         state.locale = locale

@@ -18,12 +18,17 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import Loket, open_loket
+from bot.broadcast.runtime import TelegramBroadcasts
+from bot.console.service import ConsoleService
 from bot.local import integration_env
 from bot.notify.service import build_notifications
+from bot.observability.service import Observability
+from bot.retention import RetentionJob
 from bot.settings import Settings
 from bot.telegram.channel import ALLOWED_UPDATES, CHANNEL, ChannelSettings, build_application
 from bot.telegram.notify import TelegramDeliver
 from bot.telegram.webhook import WEBHOOK_PATH, WebhookReceiver
+from bot.workers.runtime import running_workers
 
 logger = logging.getLogger(__name__)
 LOCAL_TOKEN = "100000:LOKET-LOCAL-MODE"  # noqa: S105 - the local server's fixed token
@@ -79,6 +84,19 @@ async def running_application(
         await application.post_shutdown(application)
 
 
+def _broadcasts(
+    loket: Loket, settings: Settings, token: str, base_url: str | None
+) -> TelegramBroadcasts:
+    """Announcements (/umumkan): their own Bot connection pool, paced to the limit."""
+    return TelegramBroadcasts(
+        loket,
+        token,
+        base_url=base_url,
+        rate=settings.broadcast_rate,
+        paid=settings.broadcast_paid,
+    )
+
+
 async def _wait_for_stop() -> None:
     """Returns on the first SIGINT/SIGTERM; a second one during shutdown interrupts it."""
     stop = asyncio.Event()
@@ -102,7 +120,9 @@ async def _serve_web(app: web.Application, host: str, port: int) -> web.AppRunne
     return runner
 
 
-async def run_local(loket: Loket, settings: Settings, port: int) -> None:
+async def run_local(
+    loket: Loket, settings: Settings, port: int, observability: Observability | None = None
+) -> None:
     from bot.botapi import BotApiLimits, LocalBotApi
 
     # The web chat talks as a citizen to the server's default bot, so Loket must be that bot.
@@ -113,42 +133,96 @@ async def run_local(loket: Loket, settings: Settings, port: int) -> None:
     # Status notifications; OPD pushes (POST /hooks/{opd}) are served on the same port.
     notifications = build_notifications(loket, {})
     notifications.add_routes(api.app)
+    # Observability (issue 7): GET /healthz and GET /metrics next to the web chat.
+    observability = observability or Observability.for_loket(loket)
+    observability.add_routes(api.app)
+    # The admin console (issue 6) at /konsol on the same port; sign in by sending /admin.
+    console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
+    console.mount(api.app)
     base = await api.start("127.0.0.1", port)
+    console.set_origin(base)
     try:
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
+        broadcasts = _broadcasts(loket, settings, LOCAL_TOKEN, api.bot_api_url)
+        console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
         application = build_application(
-            loket.frontdesk, loket.translator, channel, staff=loket.staff
+            loket.frontdesk,
+            loket.translator,
+            channel,
+            staff=loket.staff,
+            composer=broadcasts.composer,
+            on_sent=broadcasts.note_replies,
+            observer=observability.updates,  # one log line + metrics per update (issue 7)
+            flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
         )
         notifications.delivery.add_channel(
             CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
         )
-        async with running_application(application, polling=True), notifications.running():
+        async with (
+            running_application(application, polling=True),
+            notifications.running(),
+            broadcasts.running(application.bot),
+        ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
             print(
                 f"Loket is running (local mode). Open {base}/ in a browser to chat with the bot."
             )
+            print(f"Konsol admin: {console.url()}/ (kirim /admin ke bot untuk tautan masuk).")
             print("Tekan Ctrl+C untuk berhenti.", flush=True)
             await _wait_for_stop()
     finally:
         await api.stop()
 
 
-async def run_telegram(loket: Loket, settings: Settings, port: int) -> None:
+async def run_telegram(
+    loket: Loket, settings: Settings, port: int, observability: Observability | None = None
+) -> None:
     token = settings.telegram_token or ""
+    observability = observability or Observability.for_loket(loket)  # issue 7
     webhook = bool(settings.webhook_url)
     channel = _channel_settings(
         settings, token, settings.telegram_api_base_url, polling=not webhook
     )
-    application = build_application(loket.frontdesk, loket.translator, channel, staff=loket.staff)
+    broadcasts = _broadcasts(loket, settings, token, settings.telegram_api_base_url)
+    # The admin console (issue 6) at /konsol on the listen_host web server below.
+    console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
+    console.set_origin(f"http://{settings.listen_host}:{port}")
+    console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
+    application = build_application(
+        loket.frontdesk,
+        loket.translator,
+        channel,
+        staff=loket.staff,
+        composer=broadcasts.composer,
+        on_sent=broadcasts.note_replies,
+        observer=observability.updates,  # one log line + metrics per update (issue 7)
+        flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
+    )
     notifications = build_notifications(
         loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
     )
-    async with running_application(application, polling=not webhook), notifications.running():
+    receiver = WebhookReceiver(application, settings.webhook_secret or "") if webhook else None
+    async with (
+        # Several workers on PostgreSQL (issue 7, bot/workers): registered before the
+        # broadcast loop starts, so that it never takes a live worker's rows for dead ones.
+        running_workers(
+            loket.database,
+            broadcasts,
+            settings.broadcast_rate,
+            receiver,
+            env=settings.env,
+        ),
+        running_application(application, polling=not webhook),
+        notifications.running(),
+        broadcasts.running(application.bot),
+    ):
         runner = None
-        if webhook:
+        if receiver is not None:
             web_app = web.Application()
-            WebhookReceiver(application, settings.webhook_secret or "").add_routes(web_app)
+            receiver.add_routes(web_app)
             notifications.add_routes(web_app)  # OPD status pushes: POST /hooks/{opd}
+            observability.add_routes(web_app)  # GET /healthz, GET /metrics (issue 7)
+            console.mount(web_app)  # the admin console at /konsol (issue 6)
             runner = await _serve_web(web_app, settings.listen_host, port)
             await application.bot.set_webhook(
                 url=settings.webhook_url or "",
@@ -162,16 +236,23 @@ async def run_telegram(loket: Loket, settings: Settings, port: int) -> None:
             )
         else:
             print("Loket serving Telegram by long polling.", flush=True)
-            if notifications.hook.opds:  # an OPD pushes status changes: it needs our HTTP port
-                web_app = web.Application()
-                notifications.add_routes(web_app)
-                runner = await _serve_web(web_app, settings.listen_host, port)
+            # The HTTP port serves /healthz and /metrics (issue 7), and the status pushes of
+            # an OPD that pushes changes.
+            web_app = web.Application()
+            notifications.add_routes(web_app)
+            observability.add_routes(web_app)
+            console.mount(web_app)  # the admin console at /konsol (issue 6)
+            runner = await _serve_web(web_app, settings.listen_host, port)
+            print(f"Health and metrics on {settings.listen_host}:{port}/healthz", flush=True)
+            if notifications.hook.opds:
                 print(f"Status pushes on {settings.listen_host}:{port}/hooks/{{opd}}", flush=True)
         try:
             await _wait_for_stop()
         finally:
             if runner is not None:
                 await runner.cleanup()
+            if receiver is not None:  # updates taken from the inbox finish while PTB runs
+                await receiver.idle()
 
 
 async def run(settings: Settings, *, port: int | None = None) -> int:
@@ -182,6 +263,8 @@ async def run(settings: Settings, *, port: int | None = None) -> int:
     async with (
         integration_env(settings.env) as env,
         open_loket(settings, integration_env=env) as loket,
+        # The retention period (issue 7): at start, then daily (bot/retention.py).
+        RetentionJob(loket.sessions, settings.retention_days, clock=loket.clock).running(),
     ):
         if settings.telegram_token:
             await run_telegram(loket, settings, port)

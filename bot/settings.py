@@ -20,7 +20,7 @@ def _ids(env: Mapping[str, str], name: str) -> tuple[int, ...]:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit():
+        if not part.isdecimal():
             raise ValueError(f"{name}: {part!r} is not a Telegram user id")
         found.append(int(part))
     return tuple(dict.fromkeys(found))
@@ -48,6 +48,19 @@ class Settings:
     callback_secret: str = ""
     # Telegram user ids that are admins (bot/staff): seeded at start-up, see docs/staff.md.
     admin_telegram_ids: tuple[int, ...] = ()
+    # Announcements (bot/broadcast): messages per second overall; above 30 needs Telegram's
+    # paid broadcasts (BROADCAST_PAID=1, up to 1,000/s).
+    broadcast_rate: float = 30.0
+    broadcast_paid: bool = False
+    # Observability and data protection (issue 7, bot/observability, bot/retention.py):
+    # LOG_FORMAT json|text, LOG_LEVEL, RETENTION_DAYS (conversation records, default 90).
+    log_format: str = "text"
+    log_level: str = "INFO"
+    retention_days: int = 90
+    # Admin console (issue 6, bot/console): the address sign-in links point to, when the
+    # browser reaches Loket through a proxy (https://loket.example.go.id/konsol); by default
+    # the console is served on Loket's own web server at http://<host>:<port>/konsol.
+    console_base_url: str | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -72,5 +85,11 @@ class Settings:
             flood_window_seconds=_int(env, "FLOOD_WINDOW_SECONDS", 10),
             callback_secret=env.get("CALLBACK_SECRET", ""),
             admin_telegram_ids=_ids(env, "ADMIN_TELEGRAM_IDS"),
+            broadcast_rate=float(env.get("BROADCAST_RATE") or 30),
+            broadcast_paid=env.get("BROADCAST_PAID", "").strip().lower() in ("1", "true", "yes"),
+            log_format=(env.get("LOG_FORMAT") or "text").strip().lower(),
+            log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
+            retention_days=_int(env, "RETENTION_DAYS", 90),
+            console_base_url=env.get("CONSOLE_BASE_URL") or None,
             env=env,
         )

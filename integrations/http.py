@@ -15,7 +15,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +31,9 @@ from integrations.settings import OpdSettings
 logger = logging.getLogger("integrations.http")
 
 MAX_BODY_BYTES = 1_048_576
+# Metrics hook (bot/observability): called once per call with (opd, outcome, seconds), the
+# outcome being "ok" or the error's reason ("timeout", "not_found", "circuit_open"...).
+CallObserver = Callable[[str, str, float], None]
 USER_AGENT = "Loket/0.1 (+Kabupaten Mimika chat front desk)"
 
 
@@ -94,6 +97,15 @@ class OpdHttp:
         )
         self._rng = rng or random.Random()
         self._base = settings.base_url.rstrip("/")
+        self._observers: list[CallObserver] = []  # metrics hook, see observe()
+
+    def observe(self, observer: CallObserver) -> None:
+        """Adds a hook told the outcome and duration of every call (bot/observability)."""
+        self._observers.append(observer)
+
+    def _report(self, outcome: str, seconds: float) -> None:
+        for observer in self._observers:
+            observer(self.opd, outcome, seconds)
 
     @property
     def opd(self) -> str:
@@ -124,6 +136,7 @@ class OpdHttp:
         shown = mask_identifiers(url.path)
         if not self._breaker.allow():
             logger.info("%s GET %s refused: circuit open", opd, shown)
+            self._report("circuit_open", 0.0)
             raise Unavailable(opd, "circuit_open")
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -136,6 +149,7 @@ class OpdHttp:
             logger.warning(
                 "%s GET %s failed: timeout after %.2fs", opd, shown, loop.time() - started
             )
+            self._report("timeout", loop.time() - started)
             raise Unavailable(opd, "timeout") from None
         except _Retryable as exc:
             self._breaker.record_failure()
@@ -147,6 +161,7 @@ class OpdHttp:
                 mask_identifiers(exc.detail),
                 loop.time() - started,
             )
+            self._report(exc.reason, loop.time() - started)
             raise Unavailable(opd, exc.reason, mask_identifiers(exc.detail)) from None
         except OpdError as exc:
             # The OPD answered (404, 400, 401, odd body): the server is up, so the breaker
@@ -154,11 +169,14 @@ class OpdHttp:
             self._breaker.record_success()
             level = logging.ERROR if exc.reason == "unauthorized" else logging.INFO
             logger.log(level, "%s GET %s: %s", opd, shown, mask_identifiers(str(exc)))
+            self._report(exc.reason, loop.time() - started)
             raise
         except BaseException:
             self._breaker.abandon()
+            self._report("cancelled", loop.time() - started)
             raise
         self._breaker.record_success()
+        self._report("ok", loop.time() - started)
         logger.debug("%s GET %s ok in %.3fs", opd, shown, loop.time() - started)
         return body
 

@@ -200,6 +200,21 @@ class LocalBotApi:
             reply_to_message_id=reply_to_message_id,
         )
 
+    def forward_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        origin_chat: str = "Grup Warga Mimika",
+        bot: str | None = None,
+    ) -> dict[str, Any]:
+        """A citizen forwards a text they got elsewhere (a group's message) to the bot: the
+        update carries ``forward_origin`` as Telegram's does (hidden user origin)."""
+        origin = {"type": "hidden_user", "sender_user_name": origin_chat, "date": 1_700_000_000}
+        return simulate.user_message(
+            self.bot(bot), user_id, text=text, entities=[], extra={"forward_origin": origin}
+        )
+
     def send_edited_text(
         self,
         user_id: int,

@@ -7,9 +7,12 @@ interval between two messages to the same chat (1 s). A 429 answer's ``retry_aft
 whole broadcast (:meth:`Pacer.pause_until`): Telegram counts the limit per bot, so every chat
 would be refused alike.
 
-The pacer belongs to one broadcast sender. The conversation bot never waits on it, so a pause
-slows the announcement, not the citizens' replies. Clock and sleep are injectable: tests drive
-a :class:`bot.botapi.ManualClock` with a sleep that advances it.
+The pacer belongs to the broadcast. The conversation bot never waits on it, so a pause slows
+the announcement, not the citizens' replies; but each reply the conversation bot sends is
+counted here (:meth:`Pacer.note_external`), without waiting, so the broadcast leaves that
+share of Telegram's per-bot limit to the conversations instead of provoking 429s for them.
+Clock and sleep are injectable: tests drive a :class:`bot.botapi.ManualClock` with a sleep
+that advances it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -25,6 +29,12 @@ DEFAULT_RATE = 30.0  # Telegram's broadcast limit without paid broadcasts
 MAX_RATE = 1000.0  # with allow_paid_broadcast
 PER_CHAT_INTERVAL = 1.0
 _EPSILON = 1e-9
+
+
+class SharedSlots(Protocol):
+    """A global budget shared with other processes (bot/workers/rate.py ``SharedRate``)."""
+
+    async def take(self) -> None: ...
 
 
 class Pacer:
@@ -52,11 +62,21 @@ class Pacer:
         self._last_by_chat: dict[str, float] = {}
         self._lock = asyncio.Lock()
         self.waited = 0.0  # seconds spent waiting, for the report
+        # Several workers (bot/workers/rate.py): global slots shared through the database;
+        # None for one process, where this bucket alone is the global limit.
+        self.shared: SharedSlots | None = None
 
     def pause_until(self, moment: float) -> None:
         """No message before ``moment`` (clock seconds): a 429's ``now + retry_after``."""
         self._paused_until = max(self._paused_until, moment)
         self._tokens = min(self._tokens, 1.0)  # no burst right after a pause either
+
+    def note_external(self, count: int = 1) -> None:
+        """Another sender of the same bot (a reply to a citizen) used ``count`` messages of
+        the global budget. Never waits: the broadcast waits for it instead. The debt is
+        bounded to one second's worth, so a busy chat hour slows but never stalls it."""
+        self._refill(self._clock())
+        self._tokens = max(self._tokens - count, -self.rate)
 
     @property
     def paused_until(self) -> float:
@@ -86,6 +106,8 @@ class Pacer:
             while (wait := self.wait_time(chat_id)) > 0:
                 self.waited += wait
                 await self._sleep(wait)
+            if self.shared is not None:  # the other workers' sends count too
+                await self.shared.take()
             now = self._clock()
             self._refill(now)
             self._tokens -= 1.0

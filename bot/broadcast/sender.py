@@ -7,8 +7,9 @@ How a run goes (:meth:`BroadcastSender.run`):
    again (at most once in that window) and are counted apart in the report.
 2. A batch of due ``pending`` rows is claimed in one transaction: status ``sending``,
    ``attempts + 1``, committed *before* any of them is sent. Rows of citizens marked inactive
-   meanwhile become ``blocked`` unsent. The batch is a quarter second's worth of messages, so
-   a hard crash (power, kill -9) leaves at most that many ``unknown``.
+   meanwhile become ``blocked`` unsent. The batch is a tenth of a second's worth of
+   messages, so a hard crash (power, kill -9) leaves about that many ``unknown``, plus the
+   sends in flight (bounded by ``concurrency``).
 3. Each row waits for the :class:`~bot.broadcast.pacer.Pacer`, then is sent (a few at a time,
    ``concurrency``) through a channel-neutral :class:`Send`.
 4. Outcomes are written in one transaction per batch: ``sent``; ``blocked`` (403: the citizen
@@ -22,7 +23,14 @@ How a run goes (:meth:`BroadcastSender.run`):
 Stopping (``cancel()`` of the task, :meth:`BroadcastSender.stop`, or the announcement
 cancelled in the database) is orderly: no new send starts, the sends in flight finish and are
 recorded, claimed rows not yet sent go back to ``pending``. A restart then continues exactly
-where the run stopped. One sender runs a given announcement at a time (one process).
+where the run stopped.
+
+Several workers (PostgreSQL, ``workers`` given, bot/workers): each worker's sender may run the
+same announcement at once. Rows are claimed with ``FOR UPDATE SKIP LOCKED`` (two claims never
+take the same row) and stamped with the worker's id (``claimed_by``); step 1 turns into
+``unknown`` only rows whose owner is dead (:meth:`WorkerRegistry.live_ids`), never a live
+worker's in-flight rows. The announcement is marked ``done`` by exactly one of them (a
+conditional update), and only that one reports to the author (``Report.closed_here``).
 """
 
 from __future__ import annotations
@@ -37,12 +45,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.broadcast.message import render_announcement
 from bot.broadcast.pacer import Pacer
+from bot.broadcast.store import still_inactive
 from bot.i18n import Translator
 from bot.privacy import mask_identifiers
 from bot.storage.db import READ_ONLY
@@ -58,7 +67,7 @@ logger = logging.getLogger(__name__)
 DELIVERIES = AnnouncementDelivery.__table__
 ANNOUNCEMENTS = Announcement.__table__
 INACTIVE = BroadcastInactive.__table__
-FINAL = ("sent", "failed", "blocked", "unknown")
+FINAL = ("sent", "failed", "blocked", "unknown", "skipped")
 
 
 class OutcomeKind(enum.StrEnum):
@@ -96,10 +105,19 @@ class Outcome:
         return cls(OutcomeKind.FAILED, error=error)
 
 
-class Send(Protocol):
-    """Sends one HTML message to a chat of the channel; never raises for Telegram answers."""
+@dataclass(frozen=True)
+class Media:
+    """One photo or document sent with the announcement (the channel's file id)."""
 
-    async def __call__(self, chat_id: str, text: str) -> Outcome: ...
+    kind: str  # photo | document
+    file_id: str
+
+
+class Send(Protocol):
+    """Sends one HTML message (or ``media`` with the HTML as its caption) to a chat of the
+    channel; never raises for the channel's answers."""
+
+    async def __call__(self, chat_id: str, text: str, media: Media | None = None) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -129,6 +147,18 @@ class Report:
     elapsed: float
     rate_limited: int  # 429 answers seen in this run
     retries: int  # transient errors seen in this run
+    skipped: int = 0  # unsubscribed (/berhenti) before their turn
+    # False when another worker finished the announcement (it reports to the author), or
+    # when rows are still in flight at another worker (status stays ``sending``).
+    closed_here: bool = True
+
+
+class LiveWorkers(Protocol):
+    """The worker registry as the sender sees it (bot/workers/registry.py)."""
+
+    id: int | None
+
+    async def live_ids(self, connection: AsyncConnection) -> set[int]: ...
 
 
 @dataclass(frozen=True)
@@ -162,15 +192,18 @@ class BroadcastSender:
         backoff: float = 2.0,
         progress: ProgressCallback | None = None,
         progress_interval: float = 5.0,
+        workers: LiveWorkers | None = None,
     ) -> None:
         self._engine = engine
+        self._workers = workers
+        self._counts_read_at: float | None = None
         self._send = send
         self.pacer = pacer or Pacer(clock=clock, sleep=sleep)
         self._translator = translator
         self._clock = clock
         self._sleep = sleep
         self._wallclock = wallclock
-        self._batch = batch or max(1, min(250, int(self.pacer.rate / 4)))
+        self._batch = batch or max(1, min(250, int(self.pacer.rate / 10)))
         self._concurrency = concurrency
         self._max_attempts = max_attempts
         self._backoff = backoff
@@ -209,6 +242,11 @@ class BroadcastSender:
             )
         self._texts = {}
         body = announcement.text
+        media = (
+            Media(announcement.media_kind, announcement.media_file_id)
+            if announcement.media_kind and announcement.media_file_id
+            else None
+        )
 
         def text_for(locale: str) -> str:
             if locale not in self._texts:
@@ -250,7 +288,7 @@ class BroadcastSender:
                         slots.release()
                         raise
                     unstarted.popleft()
-                    task = asyncio.create_task(self._send_one(row, text_for(row.locale)))
+                    task = asyncio.create_task(self._send_one(row, text_for(row.locale), media))
                     inflight.add(task)
                     task.add_done_callback(inflight.discard)
                     task.add_done_callback(lambda _task: slots.release())
@@ -264,9 +302,9 @@ class BroadcastSender:
             await self._flush()
         return await self._finish(announcement_id, cancelled=cancelled)
 
-    async def _send_one(self, row: _Row, text: str) -> None:
+    async def _send_one(self, row: _Row, text: str, media: Media | None) -> None:
         try:
-            outcome = await self._send(row.chat_id, text)
+            outcome = await self._send(row.chat_id, text, media)
         except Exception as error:  # a bug in the channel must not stop the broadcast
             logger.error("announcement send failed: %s", mask_identifiers(repr(error)))
             outcome = Outcome.transient(repr(error))
@@ -293,12 +331,21 @@ class BroadcastSender:
                 return None
             announcement = Announcement(**row._mapping)
             if announcement.status not in ("done", "cancelled"):
+                interrupted = [
+                    DELIVERIES.c.announcement_id == announcement_id,
+                    DELIVERIES.c.status == "sending",
+                ]
+                if self._workers is not None:  # only the rows of dead workers
+                    live = await self._workers.live_ids(connection)
+                    interrupted.append(
+                        or_(
+                            DELIVERIES.c.claimed_by.is_(None),
+                            DELIVERIES.c.claimed_by.not_in(sorted(live)),
+                        )
+                    )
                 await connection.execute(
                     update(DELIVERIES)
-                    .where(
-                        DELIVERIES.c.announcement_id == announcement_id,
-                        DELIVERIES.c.status == "sending",
-                    )
+                    .where(*interrupted)
                     .values(status="unknown", last_error="interrupted while sending")
                 )
                 await connection.execute(
@@ -335,7 +382,14 @@ class BroadcastSender:
                         DELIVERIES.c.attempts,
                         INACTIVE.c.user_id.label("inactive"),
                     )
-                    .outerjoin(INACTIVE, INACTIVE.c.user_id == DELIVERIES.c.user_id)
+                    .select_from(DELIVERIES)
+                    .outerjoin(
+                        INACTIVE,
+                        and_(
+                            INACTIVE.c.user_id == DELIVERIES.c.user_id,
+                            INACTIVE.c.user_id.in_(still_inactive()),
+                        ),
+                    )
                     .where(
                         DELIVERIES.c.announcement_id == announcement_id,
                         DELIVERIES.c.status == "pending",
@@ -346,6 +400,9 @@ class BroadcastSender:
                     )
                     .order_by(DELIVERIES.c.id)
                     .limit(self._batch)
+                    # Several workers: rows another sender is claiming are skipped, not
+                    # waited for and then claimed a second time.
+                    .with_for_update(skip_locked=True, of=DELIVERIES)
                 )
             ).all()
             skipped = [row.id for row in rows if row.inactive is not None]
@@ -365,7 +422,11 @@ class BroadcastSender:
                 await connection.execute(
                     update(DELIVERIES)
                     .where(DELIVERIES.c.id.in_([row.id for row in claimed]))
-                    .values(status="sending", attempts=DELIVERIES.c.attempts + 1)
+                    .values(
+                        status="sending",
+                        attempts=DELIVERIES.c.attempts + 1,
+                        claimed_by=None if self._workers is None else self._workers.id,
+                    )
                 )
                 self._move("pending", "sending", len(claimed))
         return claimed
@@ -446,7 +507,23 @@ class BroadcastSender:
             self._move("sending", "blocked", len(blocked))
             for change in changes:
                 self._move("sending", str(change["status"]), 1)
+            if self._workers is not None:
+                # Other workers move rows too: counts are read from the table (at most once
+                # a second), not tracked here; the final counts are exact (``_finish``).
+                now_mono = self._clock()
+                if self._counts_read_at is not None and now_mono - self._counts_read_at < 1.0:
+                    return
+                self._counts_read_at = now_mono
+                await self._read_counts(connection)
             await self._write_counts(connection)
+
+    async def _read_counts(self, connection: AsyncConnection) -> None:
+        counts = await connection.execute(
+            select(DELIVERIES.c.status, func.count())
+            .where(DELIVERIES.c.announcement_id == self._announcement_id)
+            .group_by(DELIVERIES.c.status)
+        )
+        self._counts = {status: int(count) for status, count in counts.all()}
 
     async def _write_counts(self, connection: AsyncConnection) -> None:
         await connection.execute(
@@ -457,6 +534,7 @@ class BroadcastSender:
                 failed=self._counts.get("failed", 0),
                 blocked=self._counts.get("blocked", 0),
                 unknown=self._counts.get("unknown", 0),
+                skipped=self._counts.get("skipped", 0),
             )
         )
 
@@ -533,13 +611,19 @@ class BroadcastSender:
             )
             self._counts = {row_status: int(count) for row_status, count in counts.all()}
             remaining = self._counts.get("pending", 0) + self._counts.get("sending", 0)
+            # One process reports whatever it finds; of several workers only the one that
+            # marks it done (or saw it cancelled) reports.
+            closed_here = self._workers is None or cancelled
             if status == "sending" and not remaining:
-                status = "done"
-                await connection.execute(
+                # Conditional, so that of several workers finishing together exactly one
+                # marks it done.
+                marked = await connection.execute(
                     update(ANNOUNCEMENTS)
-                    .where(ANNOUNCEMENTS.c.id == announcement_id)
+                    .where(ANNOUNCEMENTS.c.id == announcement_id, ANNOUNCEMENTS.c.status == status)
                     .values(status="done", finished_at=self._wallclock())
                 )
+                status = "done"
+                closed_here = closed_here or marked.rowcount == 1
             await self._write_counts(connection)
         await self._report_progress(final=status in ("done", "cancelled"))
         counts = self._counts
@@ -556,12 +640,20 @@ class BroadcastSender:
             elapsed=self._clock() - self._started,
             rate_limited=self.rate_limited,
             retries=self.retries,
+            skipped=counts.get("skipped", 0),
+            closed_here=closed_here,
         )
 
 
 def _insert_inactive(dialect: str) -> Any:
+    """A 403 marks the citizen inactive, or renews an older mark (they had written since)."""
     if dialect == "sqlite":
-        return sqlite.insert(INACTIVE).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(INACTIVE).on_conflict_do_nothing()
-    return INACTIVE.insert()
+        insert = sqlite.insert(INACTIVE)
+    elif dialect == "postgresql":
+        insert = postgresql.insert(INACTIVE)
+    else:
+        return INACTIVE.insert()
+    return insert.on_conflict_do_update(
+        index_elements=[INACTIVE.c.user_id],
+        set_={"reason": insert.excluded.reason, "at": insert.excluded.at},
+    )

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -22,6 +22,7 @@ from bot.storage.models import (
     Announcement,
     AnnouncementDelivery,
     BroadcastInactive,
+    User,
     utcnow,
 )
 
@@ -32,6 +33,8 @@ REFERENCE_LENGTH = 4
 ENQUEUE_CHUNK = 5_000
 # Telegram's limit is 4,096 characters; the footer with the reference takes the rest.
 MAX_TEXT_LENGTH = 3_800
+# A photo's or document's caption is at most 1,024 characters, the footer included.
+MAX_CAPTION_LENGTH = 850
 
 DELIVERIES = AnnouncementDelivery.__table__
 
@@ -72,17 +75,8 @@ async def create_announcement(
         raise ValueError("an announcement needs a text")
     if len(text) > MAX_TEXT_LENGTH:
         raise ValueError(f"an announcement is at most {MAX_TEXT_LENGTH} characters")
-    for _ in range(20):
-        reference = new_reference()
-        taken = await session.scalar(
-            select(Announcement.id).where(Announcement.reference == reference)
-        )
-        if taken is None:
-            break
-    else:  # pragma: no cover - 20 collisions in a row means the code space is full
-        raise RuntimeError("no free announcement reference")
     announcement = Announcement(
-        reference=reference,
+        reference=await free_reference(session),
         opd=opd,
         author_user_id=author_user_id,
         text=text,
@@ -95,10 +89,38 @@ async def create_announcement(
     return announcement
 
 
+async def free_reference(session: AsyncSession) -> str:
+    """A reference code no announcement (draft included) has yet."""
+    for _ in range(20):
+        reference = new_reference()
+        taken = await session.scalar(
+            select(Announcement.id).where(Announcement.reference == reference)
+        )
+        if taken is None:
+            return reference
+    raise RuntimeError("no free announcement reference")  # pragma: no cover - space full
+
+
 async def find_by_reference(session: AsyncSession, text: str) -> Announcement | None:
-    """The announcement a citizen's code names (for the hoax check), or None."""
+    """The announcement a citizen's code names (for the hoax check), or None. A draft was
+    never sent, so its code proves nothing and is not found."""
     return await session.scalar(
-        select(Announcement).where(Announcement.reference == normalise_reference(text))
+        select(Announcement).where(
+            Announcement.reference == normalise_reference(text), Announcement.status != "draft"
+        )
+    )
+
+
+def still_inactive() -> Select[tuple[int]]:
+    """Users whose 403 still stands: marked inactive and not seen since. A citizen who
+    unblocked the bot and wrote to it again (``users.last_seen_at`` after the mark) receives
+    announcements again, with no write on their message's path."""
+    return (
+        select(BroadcastInactive.user_id)
+        .select_from(BroadcastInactive)
+        .join(User, User.id == BroadcastInactive.user_id)
+        .correlate(None)  # also used as a subquery of queries over broadcast_inactive
+        .where(or_(User.last_seen_at.is_(None), User.last_seen_at <= BroadcastInactive.at))
     )
 
 
@@ -132,7 +154,7 @@ async def enqueue(
     """Queues one delivery per recipient (inactive ones left out) in one transaction and
     returns the number of recipients now queued for the announcement."""
     async with engine.begin() as connection:
-        inactive = set((await connection.execute(select(BroadcastInactive.user_id))).scalars())
+        inactive = set((await connection.execute(still_inactive())).scalars())
         statement = _insert_ignoring_duplicates(connection)
         rows = (
             {
@@ -192,7 +214,8 @@ async def mark_inactive(session: AsyncSession, user_id: int, reason: str) -> Non
 
 
 async def reactivate(session: AsyncSession, user_id: int) -> None:
-    """The citizen wrote to the bot again: announcements reach them again."""
+    """Announcements reach the citizen again (``still_inactive`` already ignores a mark older
+    than their last message; this removes the mark itself)."""
     row = await session.get(BroadcastInactive, user_id)
     if row is not None:
         await session.delete(row)

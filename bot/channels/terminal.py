@@ -32,7 +32,7 @@ def render_for_terminal(messages: list[Outbound]) -> tuple[str, list[Button]]:
 def to_event(line: str, buttons: list[Button]) -> Inbound:
     """A typed number or a button's exact words press that button; a /command is a command."""
     text = line.strip()
-    if text.isdigit() and 1 <= int(text) <= len(buttons):
+    if text.isdecimal() and 1 <= int(text) <= len(buttons):
         return Inbound(kind="button", payload=buttons[int(text) - 1].payload)
     for button in buttons:
         if text.casefold() == button.label.casefold():

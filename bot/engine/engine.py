@@ -432,7 +432,7 @@ class _TurnBuilder:
     async def _answer_choice_text(self, step: Step, text: str) -> None:
         options = self._options(step)
         stripped = text.strip().rstrip(".")
-        if stripped.isdigit() and 1 <= int(stripped) <= len(options):
+        if stripped.isdecimal() and 1 <= int(stripped) <= len(options):
             await self._choose(step, int(stripped) - 1)
             return
         wanted = normalize(text)

@@ -19,7 +19,8 @@ class Inbound:
 
     ``text`` for typed words; ``payload`` for a pressed button (the engine's own opaque
     string, checked against what it offered); ``command`` and ``argument`` for /start ktp_baru.
-    ``unsupported`` covers photos, stickers, voice notes and the like.
+    ``unsupported`` covers photos, stickers, voice notes and the like. ``forwarded``: the
+    citizen forwarded someone else's message (the hoax check answers those).
     """
 
     kind: InboundKind
@@ -28,6 +29,7 @@ class Inbound:
     command: str = ""
     argument: str = ""
     language_hint: str | None = None
+    forwarded: bool = False
 
 
 @dataclass(frozen=True, slots=True)

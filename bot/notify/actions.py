@@ -204,7 +204,7 @@ class _FollowActions:
                 if not raw or raw.casefold() in ALL_WORDS:
                     stopped = await repo.stop_follows(session, user_id)
                     return self._ok(call, STOPPED_ALL, {"stopped": stopped}, count=stopped)
-                if raw.isdigit() and len(raw) <= 2:  # a place in the list, not a number
+                if raw.isdecimal() and len(raw) <= 2:  # a place in the list, not a number
                     index = int(raw)
                     target = rows[index - 1] if 1 <= index <= len(rows) else None
                 else:

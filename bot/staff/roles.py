@@ -92,7 +92,7 @@ def parse_role_command(argument: str, opds: Iterable[str]) -> RoleCommand:
     verb = {"beri": "grant", "tambah": "grant", "cabut": "revoke", "hapus": "revoke"}.get(words[0])
     if verb is None or len(words) < 3:
         raise RoleCommandError(USAGE)
-    if not words[1].isdigit():
+    if not words[1].isdecimal():
         raise RoleCommandError("telegram_id harus berupa angka.\n\n" + USAGE)
     role = ROLE_WORDS.get(words[2])
     if role is None:
@@ -216,6 +216,15 @@ class StaffDesk:
         async with self.sessions() as session:
             user = await repo.find_user(session, TELEGRAM, str(telegram_id))
             return RoleSet() if user is None else await roles_of(session, user.id)
+
+    async def actor(self, telegram_id: int | str) -> tuple[int, RoleSet] | None:
+        """The internal user id and roles of someone with a role; None for a citizen."""
+        async with self.sessions() as session:
+            user = await repo.find_user(session, TELEGRAM, str(telegram_id))
+            if user is None:
+                return None
+            roles = await roles_of(session, user.id)
+            return None if roles.is_citizen else (user.id, roles)
 
     async def is_admin(self, telegram_id: int | str) -> bool:
         return (await self.roles_of(telegram_id)).is_admin

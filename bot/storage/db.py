@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine as SyncEngine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from bot.storage.models import Base
+from bot.storage.migrate import ensure_schema
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///loket.sqlite3"
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -17,7 +17,17 @@ SQLITE_BUSY_TIMEOUT = 30.0
 READ_ONLY = "loket_read_only"
 
 
+def async_url(url: str) -> str:
+    """The URL with an async driver: ``postgres://`` and ``postgresql://`` (as hosting
+    providers print them) mean asyncpg; anything else is used as given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
 def make_engine(url: str) -> AsyncEngine:
+    url = async_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -57,15 +67,19 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-ar
 
 
 async def create_schema(engine: AsyncEngine) -> None:
-    """Creates missing tables (the embedded default; migrations come with PostgreSQL)."""
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+    """Brings an empty database to the newest schema through the migrations (tests, benches).
+
+    Not ``create_all``: a database made that way has no revision, and ``open_loket`` would
+    then refuse it. A database that is behind raises ``SchemaError`` (bot/storage/migrate.py).
+    """
+    await ensure_schema(engine)
 
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "READ_ONLY",
     "SyncEngine",
+    "async_url",
     "create_schema",
     "make_engine",
     "sessions",

@@ -9,9 +9,11 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -23,7 +25,19 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Every constraint gets a predictable name on every database (bot/storage/migrations): a later
+# migration can then drop or alter it by name, on SQLite (batch mode) as on PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar = {dt.datetime: DateTime(timezone=True), dict[str, Any]: JSON}
 
 
@@ -176,9 +190,10 @@ class Announcement(Base):
     """A staff announcement (issue 5): one text, one reference code, many deliveries.
 
     ``reference`` (``MMK-7K3Q``) is printed under the message so a citizen can ask the bot
-    whether an announcement is genuine. ``status``: ``scheduled`` -> ``sending`` -> ``done``,
-    or ``cancelled``. The counts are refreshed by the sender as it goes (the deliveries are
-    the truth; the counts let a list of announcements avoid counting 100,000 rows each).
+    whether an announcement is genuine. ``status``: ``draft`` (being composed, never shown
+    as genuine) -> ``scheduled`` -> ``sending`` -> ``done``, or ``cancelled``. The counts
+    are refreshed by the sender as it goes (the deliveries are the truth; the counts let a
+    list of announcements avoid counting 100,000 rows each).
     """
 
     __tablename__ = "announcements"
@@ -200,6 +215,15 @@ class Announcement(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     blocked: Mapped[int] = mapped_column(Integer, default=0)
     unknown: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # unsubscribed before their turn
+    # One photo or document sent with the text as its caption (Telegram file_id), or none.
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    media_file_id: Mapped[str | None] = mapped_column(String(256))
+    # While ``draft``: the compose step the author is at (bot/broadcast/compose.py).
+    draft_step: Mapped[str | None] = mapped_column(String(16))
+    # The author's live progress message (channel chat id and message id), edited as it goes.
+    progress_chat_id: Mapped[str | None] = mapped_column(String(64))
+    progress_message_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class AnnouncementDelivery(Base):
@@ -232,6 +256,9 @@ class AnnouncementDelivery(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+    # Several workers (issue 7, bot/workers): the ``loket_workers.id`` that claimed the row
+    # into ``sending``; only a dead owner's rows become ``unknown``. NULL: one process.
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
 
 
 class BroadcastInactive(Base):
@@ -288,3 +315,98 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- Admin console and flow versions (issue 6, bot/console, bot/flows/versions.py) -----------
+
+
+class FlowVersion(Base):
+    """One published flow set (issue 6): the YAML sources as they were, immutable.
+
+    ``number`` counts up from 1; a rollback publishes an earlier version's sources as a new
+    number, so the list is the true history of what the bot said. ``author_user_id`` is an
+    internal id only (no name, no Telegram id), cut to NULL when the author erases their
+    data, like the audit log: publishing is an official act of the regency.
+    """
+
+    __tablename__ = "flow_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(32))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(String(500))
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What changed against the previous version (flows/steps/intents added, removed, changed).
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleLoginToken(Base):
+    """A one-time sign-in link sent by the bot after /admin; only the SHA-256 of the token is
+    kept, so a copy of the database cannot sign anyone in. Used once, then ``used_at``."""
+
+    __tablename__ = "console_login_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the SHA-256 of its cookie, its CSRF token and when it expires."""
+
+    __tablename__ = "console_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
+# -- Several workers behind one webhook (issue 7 item 3, bot/workers) -------------------------
+
+
+class LoketWorker(Base):
+    """One running ``loket run`` process on PostgreSQL. Alive while it holds its advisory lock
+    (released by PostgreSQL the moment the process dies) and its heartbeat is fresh."""
+
+    __tablename__ = "loket_workers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class InboxUpdate(Base):
+    """A Telegram update accepted by some worker's webhook, recorded before the 200 answer.
+
+    ``update_id`` is the key, so a redelivered update is dropped. One citizen's rows
+    (``ordering_key``) are processed in ``update_id`` order by whichever worker holds that
+    citizen's lock; ``started_at`` is set just before processing (at most once). Processed
+    rows are kept a day for the duplicate check, then purged. ``payload`` is the update as
+    Telegram sent it (it can hold a NIK typed by the citizen: deleted with the row).
+    """
+
+    __tablename__ = "inbox_updates"
+    __table_args__ = (Index("ix_inbox_updates_key", "ordering_key", "started_at", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ordering_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class BroadcastRateSlot(Base):
+    """The global broadcast budget shared by every worker: the next free send time (seconds
+    since the epoch, the database's clock). A worker reserves a few slots at a time."""
+
+    __tablename__ = "broadcast_rate_slots"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)

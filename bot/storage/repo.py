@@ -17,9 +17,13 @@ from bot.storage.models import (
     AuditLog,
     BroadcastInactive,
     CitizenRequest,
+    ConsoleLoginToken,
+    ConsoleSession,
     Conversation,
     Event,
+    FlowVersion,
     FollowedApplication,
+    InboxUpdate,
     Role,
     StatusNotification,
     Subscription,
@@ -41,6 +45,9 @@ USER_TABLES = (
     AnnouncementDelivery,
     BroadcastInactive,
     Role,
+    # The admin console's sign-in links and sessions (issue 6).
+    ConsoleLoginToken,
+    ConsoleSession,
 )
 
 
@@ -352,6 +359,13 @@ async def delete_subscription(session: AsyncSession, user_id: int) -> bool:
     """Stops every announcement subscription of the citizen (/berhenti); True if one existed.
     The row is deleted, so no announcement segment can select the citizen any more."""
     result = await session.execute(delete(Subscription).where(Subscription.user_id == user_id))
+    # Announcements already queued for them but not yet sent are dropped in the same
+    # transaction: unsubscribing takes effect before the next message, even mid-broadcast.
+    await session.execute(
+        update(AnnouncementDelivery)
+        .where(AnnouncementDelivery.user_id == user_id, AnnouncementDelivery.status == "pending")
+        .values(status="skipped", last_error="unsubscribed")
+    )
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -359,12 +373,19 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
     """Deletes everything stored about one citizen, in every table."""
     for table in USER_TABLES:
         await session.execute(delete(table).where(table.user_id == user_id))  # type: ignore[attr-defined]
+    # An unfinished draft is nobody's act yet: it goes with its author.
+    await session.execute(
+        delete(Announcement).where(
+            Announcement.author_user_id == user_id, Announcement.status == "draft"
+        )
+    )
     # Announcements are official acts of the regency and stay; only the link to the staff
-    # member who wrote them is cut (the OPD and the text remain, for the hoax check).
+    # member who wrote them is cut (the OPD and the text remain, for the hoax check). The
+    # progress message ids point into their chat: cut too.
     await session.execute(
         update(Announcement)
         .where(Announcement.author_user_id == user_id)
-        .values(author_user_id=None)
+        .values(author_user_id=None, progress_chat_id=None, progress_message_id=None)
     )
     # The audit log of official acts stays too (UU 27/2022 Pasal 15(1)); the erased person's
     # internal id is cut from it, so nothing links the rows to them (and a reused id in SQLite
@@ -378,6 +399,22 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
     )
     await session.execute(
         update(Role).where(Role.granted_by == user_id).values(granted_by=ERASED_GRANTER)
+    )
+    # Published flow versions are official acts too (issue 6): only the author link is cut.
+    await session.execute(
+        update(FlowVersion)
+        .where(FlowVersion.author_user_id == user_id)
+        .values(author_user_id=None)
+    )
+    # Several workers (issue 7): updates waiting in, or kept for a day by, the webhook inbox
+    # carry the citizen's Telegram id and words; keyed by that id (bot/workers/inbox.py).
+    await session.execute(
+        delete(InboxUpdate).where(
+            InboxUpdate.ordering_key
+            == select("user:" + User.external_id)
+            .where(User.id == user_id, User.channel == "telegram")
+            .scalar_subquery()
+        )
     )
     await session.execute(delete(User).where(User.id == user_id))
 

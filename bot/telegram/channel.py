@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
@@ -18,6 +19,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -26,12 +28,22 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.broadcast.compose import Composer
+from bot.console.commands import FlowCommands
 from bot.engine.messages import Inbound, Outbound
 from bot.frontdesk import FrontDesk
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, Translator, normalise_locale
+from bot.observability.updates import UpdateObserver
 from bot.privacy import mask_identifiers
 from bot.staff.roles import StaffDesk
-from bot.staff.telegram import STAFF_COMMAND_FILTER, StaffCommands
+from bot.staff.telegram import (
+    CALLBACK_PATTERN,
+    FLOW_CALLBACK_PATTERN,
+    FLOW_DOCUMENT_FILTER,
+    STAFF_COMMAND_FILTER,
+    ComposingFilter,
+    StaffCommands,
+)
 from bot.telegram import callbacks
 from bot.telegram.flood import FloodControl, Verdict
 from bot.telegram.ordering import PerUserUpdateProcessor
@@ -74,12 +86,21 @@ class TelegramHandlers:
     """The handler callbacks, with their dependencies passed in (no bot_data lookups)."""
 
     def __init__(
-        self, frontdesk: FrontDesk, translator: Translator, key: bytes, flood: FloodControl
+        self,
+        frontdesk: FrontDesk,
+        translator: Translator,
+        key: bytes,
+        flood: FloodControl,
+        *,
+        on_sent: Callable[[int], None] | None = None,
     ) -> None:
         self.frontdesk = frontdesk
         self.translator = translator
         self.key = key
         self.flood = flood
+        # Counts replies into the broadcast's budget (Pacer.note_external): Telegram's limit
+        # is per bot, so the announcement leaves room for the citizens' answers.
+        self.on_sent = on_sent
 
     # -- cross-cutting -------------------------------------------------------------------
 
@@ -146,9 +167,13 @@ class TelegramHandlers:
         message = update.effective_message
         if message is None or message.text is None:
             return
-        await self._handle(
-            update, context, Inbound(kind="text", text=message.text, language_hint=_lang(update))
+        event = Inbound(
+            kind="text",
+            text=message.text,
+            language_hint=_lang(update),
+            forwarded=message.forward_origin is not None,
         )
+        await self._handle(update, context, event)
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -162,10 +187,24 @@ class TelegramHandlers:
         await self._handle(update, context, event)
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Photos, stickers, voice, locations, contacts...: a polite text reply."""
-        await self._handle(
-            update, context, Inbound(kind="unsupported", language_hint=_lang(update))
-        )
+        """Photos, stickers, voice, locations, contacts...: a polite text reply. A forwarded
+        photo or document with a caption (an announcement with media) is checked as text."""
+        message = update.effective_message
+        if message is not None and message.forward_origin is not None and message.caption:
+            event = Inbound(
+                kind="text", text=message.caption, language_hint=_lang(update), forwarded=True
+            )
+        else:
+            event = Inbound(kind="unsupported", language_hint=_lang(update))
+        await self._handle(update, context, event)
+
+    async def on_any_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A private message taken by no earlier handler, routed as the handlers below do."""
+        message = update.effective_message
+        if message is not None and message.text is not None:
+            await self.on_text(update, context)
+        else:
+            await self.on_unsupported(update, context)
 
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -209,6 +248,8 @@ class TelegramHandlers:
         for reply in replies:
             for part in to_telegram(reply, self.key, user_id):
                 sent.append(await _send_part(context.bot, chat_id, part))
+        if self.on_sent is not None and sent:
+            self.on_sent(len(sent))
         return sent
 
     # -- groups ----------------------------------------------------------------------------
@@ -302,17 +343,23 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     staff: StaffDesk | None = None,
+    composer: Composer | None = None,
+    on_sent: Callable[[int], None] | None = None,
+    observer: UpdateObserver | None = None,
+    flow_commands: FlowCommands | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application with Loket's handlers, in a deliberate order (see comments).
 
-    With ``staff``, the staff commands (bot/staff/telegram.py) are handled for those allowed.
+    With ``staff``, the staff commands (bot/staff/telegram.py) are handled for those allowed;
+    with ``composer`` too, /umumkan. ``on_sent(n)``: n replies went out to a citizen.
     """
     # Opt in to PTB 22's timedelta time periods (RetryAfter.retry_after and friends); without
     # it PTB warns on every 429. The code reads them through ``_retry_wait``, which takes both.
     os.environ.setdefault("PTB_TIMEDELTA", "1")
-    builder = (
-        ApplicationBuilder().token(settings.token).concurrent_updates(PerUserUpdateProcessor())
-    )
+    processor: BaseUpdateProcessor = PerUserUpdateProcessor()
+    if observer is not None:  # observability (issue 7): one log line + metrics per update
+        processor = observer.wrap(processor)
+    builder = ApplicationBuilder().token(settings.token).concurrent_updates(processor)
     if settings.base_url:
         builder = builder.base_url(settings.base_url)
         builder = builder.base_file_url(settings.base_file_url or _file_url(settings.base_url))
@@ -340,6 +387,7 @@ def build_application(
         translator,
         callbacks.derive_key(settings.callback_secret, settings.token),
         FloodControl(settings.flood_messages, settings.flood_window_seconds),
+        on_sent=on_sent,
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edited messages ignored
     # Order matters: flood control (group -1) runs before anything else and may stop the
@@ -347,19 +395,49 @@ def build_application(
     # command (/peran) goes to the staff handler before the generic command handler; for
     # anyone not allowed it calls on_command itself, so they get the unknown-command answer.
     application.add_handler(TypeHandler(Update, handlers.flood_gate), group=-1)
+    staff_commands = None
+    if staff is not None:
+        staff_commands = StaffCommands(
+            staff,
+            handlers.on_command,
+            composer=composer,
+            message_fallback=handlers.on_any_message,
+            callback_fallback=handlers.on_callback,
+            flows=flow_commands,  # /admin, /versi, /kembalikan, .yaml uploads (issue 6)
+        )
+        if flow_commands is not None:  # an admin's confirm of a flow upload: checked per press
+            application.add_handler(
+                CallbackQueryHandler(staff_commands.on_flow_button, pattern=FLOW_CALLBACK_PATTERN)
+            )
+        if composer is not None:  # staff buttons (drafts, progress): checked per press
+            application.add_handler(
+                CallbackQueryHandler(staff_commands.on_button, pattern=CALLBACK_PATTERN)
+            )
     application.add_handler(CallbackQueryHandler(handlers.on_callback))
     application.add_handler(
         MessageHandler(filters.ChatType.GROUPS & filters.UpdateType.MESSAGE, handlers.on_group)
     )
-    if staff is not None:
-        staff_commands = StaffCommands(staff, handlers.on_command)
+    if staff_commands is not None:
         application.add_handler(
             MessageHandler(
                 private & filters.COMMAND & STAFF_COMMAND_FILTER, staff_commands.on_command
             )
         )
+        if flow_commands is not None:  # a .yaml document: an admin's flow upload (issue 6)
+            application.add_handler(
+                MessageHandler(private & FLOW_DOCUMENT_FILTER, staff_commands.on_flow_document)
+            )
+        if composer is not None:  # a staff member typing an announcement's text or time
+            application.add_handler(
+                MessageHandler(
+                    private & ~filters.COMMAND & ComposingFilter(composer),
+                    staff_commands.on_compose,
+                )
+            )
     application.add_handler(MessageHandler(private & filters.COMMAND, handlers.on_command))
     application.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
     application.add_handler(MessageHandler(private, handlers.on_unsupported))
     application.add_error_handler(handlers.on_error)
+    if observer is not None:  # observability (issue 7): reads each update's outcome
+        observer.attach(application)
     return application

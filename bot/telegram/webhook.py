@@ -4,6 +4,12 @@ Only requests carrying the secret token set with setWebhook are accepted (compar
 constant time, so the secret cannot be guessed byte by byte from response times). The
 update is queued and the request answered at once: Telegram waits for nobody. An update_id
 seen before (Telegram re-sends after a timeout) is acknowledged and dropped.
+
+With an ``inbox`` (several workers on PostgreSQL, bot/workers/inbox.py) the update is first
+recorded in the shared ``inbox_updates`` table (the duplicate check then covers every
+worker), answered 200 only once that is committed, and processed in update_id order per
+citizen by whichever worker holds the citizen's lock. A database error answers 500, so
+Telegram sends the update again later.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from collections import OrderedDict
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
+
+from bot.telegram.ordering import ordering_key
+from bot.workers.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -40,12 +49,19 @@ class RecentIds:
 
 
 class WebhookReceiver:
-    def __init__(self, application: Application, secret: str) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        secret: str,
+        *,
+        inbox: Inbox | None = None,
+    ) -> None:
         if not secret:
             raise ValueError("a webhook needs a secret token (WEBHOOK_SECRET)")
         self.application = application
         self._secret = secret.encode()
         self.seen = RecentIds()
+        self.inbox = inbox
         self.accepted = 0
         self.refused = 0
 
@@ -63,11 +79,43 @@ class WebhookReceiver:
             # corrected re-send is not mistaken for a duplicate.
             logger.warning("webhook body is not a readable update")
             return web.Response(status=400, text="bad update")
+        if self.inbox is not None:
+            return await self._record(update_id, update, data)
         if not self.seen.add(update_id):
             return web.Response(text="ok (duplicate)")
         await self.application.update_queue.put(update)
         self.accepted += 1
         return web.Response(text="ok")
+
+    async def _record(
+        self, update_id: int, update: Update, data: dict[str, object]
+    ) -> web.Response:
+        assert self.inbox is not None
+        kind, value = ordering_key(update)
+        key = f"update:{update_id}" if kind == "other" else f"{kind}:{value}"
+        try:
+            new = await self.inbox.record(update_id, key, {**data, "update_id": update_id})
+        except Exception:  # not recorded: Telegram must send it again
+            logger.exception("webhook update could not be recorded")
+            return web.Response(status=500, text="not recorded")
+        if not new:
+            return web.Response(text="ok (duplicate)")
+        self.accepted += 1
+        self.inbox.kick(key)
+        return web.Response(text="ok")
+
+    async def process(self, data: dict[str, object]) -> None:
+        """Runs one recorded update through the Application (the inbox's ``handle``): the
+        same update processor as queued updates, so logging and per-citizen order apply."""
+        update = Update.de_json(data, self.application.bot)
+        await self.application.update_processor.process_update(
+            update, self.application.process_update(update)
+        )
+
+    async def idle(self) -> None:
+        """Returns when no update taken from the inbox is being handled (before shutdown)."""
+        if self.inbox is not None:
+            await self.inbox.idle()
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post(WEBHOOK_PATH, self.handle)

@@ -1,11 +1,11 @@
-"""Fixtures: a SQLite database with citizens, a manual clock the pacer sleeps on."""
+"""Fixtures: a database with citizens (on SQLite, then on PostgreSQL), a manual clock the
+pacer sleeps on."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -27,8 +27,9 @@ def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    database = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A fresh database at head, on SQLite and on PostgreSQL (tests/support/database.py)."""
+    database = make_engine(database_url)
     await create_schema(database)
     try:
         yield database
@@ -66,7 +67,12 @@ async def add_citizens(
     engine: AsyncEngine, count: int, first: int = FIRST_CHAT
 ) -> list[Recipient]:
     """``count`` Telegram citizens; their chat ids are ``first``, ``first + 1``, ..."""
-    rows = [{"channel": "telegram", "external_id": str(first + i)} for i in range(count)]
+    # Last seen before the test's epoch: a 403 recorded during the test is newer.
+    seen = EPOCH - dt.timedelta(days=1)
+    rows = [
+        {"channel": "telegram", "external_id": str(first + i), "last_seen_at": seen}
+        for i in range(count)
+    ]
     async with engine.begin() as connection:
         await connection.execute(insert(User), rows)
     maker = sessions(engine)

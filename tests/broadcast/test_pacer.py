@@ -50,3 +50,21 @@ def test_rate_is_bounded() -> None:
             continue
         raise AssertionError(rate)
     assert Pacer(1000).rate == 1000
+
+
+async def test_replies_to_citizens_share_the_budget_without_waiting(time: Time) -> None:
+    """Broadcast and conversation replies together stay within the server's global limit;
+    only the broadcast waits."""
+    pacer = Pacer(30, clock=time.clock, sleep=time.sleep)
+    server = FloodControl(BotApiLimits(per_chat_burst=1), time.clock)
+    start = time.clock()
+    for chat in range(300):
+        if chat % 3 == 0:  # a citizen's reply goes out now: counted, never delayed
+            before = time.clock()
+            pacer.note_external()
+            assert time.clock() == before
+            assert server.check(10_000 + chat, is_group=False) == 0
+        await pacer.acquire(str(chat))
+        assert server.check(chat, is_group=False) == 0  # no 429 for anyone
+    # 300 broadcast + 100 replies at 30/s overall: the broadcast took the replies' share.
+    assert time.clock() - start >= 400 / 30 - 1.0

@@ -118,7 +118,7 @@ async def test_crash_then_resume_sends_everyone_exactly_once(
     calls = 0
     task: asyncio.Task[object] | None = None
 
-    async def crashing(chat_id: str, text: str) -> Outcome:
+    async def crashing(chat_id: str, text: str, media: object = None) -> Outcome:
         nonlocal calls
         calls += 1
         if calls == 37 and task is not None:
@@ -155,7 +155,7 @@ async def test_cancel_stops_the_broadcast(engine: AsyncEngine, time: Time) -> No
     announcement_id, _ = await new_announcement(engine, await add_citizens(engine, 50))
     sent: list[str] = []
 
-    async def send(chat_id: str, text: str) -> Outcome:
+    async def send(chat_id: str, text: str, media: object = None) -> Outcome:
         sent.append(chat_id)
         if len(sent) == 10:
             async with sessions(engine)() as session, session.begin():
@@ -177,7 +177,7 @@ async def test_transient_errors_are_retried_with_backoff_then_given_up(
     announcement_id, _ = await new_announcement(engine, await add_citizens(engine, 3))
     tries: dict[str, int] = {}
 
-    async def flaky(chat_id: str, text: str) -> Outcome:
+    async def flaky(chat_id: str, text: str, media: object = None) -> Outcome:
         tries[chat_id] = tries.get(chat_id, 0) + 1
         if chat_id == str(FIRST_CHAT):
             return Outcome.transient("timed out") if tries[chat_id] < 3 else Outcome.sent()

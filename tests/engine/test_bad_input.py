@@ -4,8 +4,6 @@ when idle, at a choice step (the main menu) and at an input step."""
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +12,7 @@ from bot.app import Loket
 from bot.engine.engine import MAX_TEXT_CHARS
 from bot.engine.messages import Inbound
 from bot.storage.models import Base, UnmatchedQuestion
-from tests.support.app import rows
+from tests.support.app import rows, table_names
 from tests.support.conversation import Conversation
 
 module_loop = pytest.mark.asyncio(loop_scope="module")
@@ -116,13 +114,7 @@ async def test_sql_looking_text_is_stored_as_text_and_tables_are_intact(loket: L
         )
     ]
     assert stored == [SQL]
-    database = loket.settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(database) as connection:
-        tables = {
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-    assert set(Base.metadata.tables) <= tables
+    assert set(Base.metadata.tables) <= await table_names(loket)
     await chat.send("menu")  # the citizen, and the users table, are still there
     chat.assert_sane()
     assert (await chat.user_row()) is not None
@@ -243,8 +235,6 @@ def assert_answered(replies: list) -> None:  # type: ignore[type-arg]
 @given(text=ANY_TEXT, place=st.sampled_from(PLACES))
 async def test_any_text_gets_an_answer(loket: Loket, text: str, place: str) -> None:
     chat = await citizen_at(loket, place)
-    if place == "idle" and any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        print("SURR", repr(text))
     assert_answered(await chat.send(text))
 
 

@@ -5,7 +5,6 @@ file and clock; "restart" means disposing the whole app and opening a new one on
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from bot.engine.engine import DEFAULT_TIMEOUT
 from bot.storage.models import Conversation as ConversationRow
@@ -23,8 +22,8 @@ def utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-async def test_restart_mid_flow_resumes(tmp_path: Path) -> None:
-    db, clock = tmp_path / "loket.sqlite3", FakeClock()
+async def test_restart_mid_flow_resumes(database_url: str) -> None:
+    db, clock = database_url, FakeClock()
     async with running_loket(db, clock=clock) as first:
         chat = Conversation(first)
         await chat.send("cek status permohonan")
@@ -43,8 +42,8 @@ async def test_restart_mid_flow_resumes(tmp_path: Path) -> None:
         assert (await chat.state()).step is None
 
 
-async def test_restart_keeps_the_back_history(tmp_path: Path) -> None:
-    db, clock = tmp_path / "loket.sqlite3", FakeClock()
+async def test_restart_keeps_the_back_history(database_url: str) -> None:
+    db, clock = database_url, FakeClock()
     async with running_loket(db, clock=clock, sandbox=False) as first:
         chat = Conversation(first)
         await chat.send("menu")
@@ -59,8 +58,8 @@ async def test_restart_keeps_the_back_history(tmp_path: Path) -> None:
         assert chat.replies[0].title == "Cara bayar PBB"
 
 
-async def test_expired_conversation_starts_fresh_with_a_note(tmp_path: Path) -> None:
-    db, clock = tmp_path / "loket.sqlite3", FakeClock()
+async def test_expired_conversation_starts_fresh_with_a_note(database_url: str) -> None:
+    db, clock = database_url, FakeClock()
     async with running_loket(db, clock=clock) as app:
         chat = Conversation(app)
         await chat.send("cek status permohonan")
@@ -86,9 +85,9 @@ async def test_expired_conversation_starts_fresh_with_a_note(tmp_path: Path) -> 
         assert "expired" in [e.kind for e in events]
 
 
-async def test_not_expired_just_before_the_deadline(tmp_path: Path) -> None:
+async def test_not_expired_just_before_the_deadline(database_url: str) -> None:
     clock = FakeClock()
-    async with running_loket(tmp_path / "loket.sqlite3", clock=clock) as app:
+    async with running_loket(database_url, clock=clock) as app:
         chat = Conversation(app)
         await chat.send("cek status permohonan")
         clock.advance(minutes=29, seconds=59)
@@ -97,8 +96,8 @@ async def test_not_expired_just_before_the_deadline(tmp_path: Path) -> None:
         assert "sudah selesai" in chat.last_text
 
 
-async def test_deadline_survives_a_restart(tmp_path: Path) -> None:
-    db, clock = tmp_path / "loket.sqlite3", FakeClock()
+async def test_deadline_survives_a_restart(database_url: str) -> None:
+    db, clock = database_url, FakeClock()
     async with running_loket(db, clock=clock, sandbox=False) as first:
         chat = Conversation(first)
         await chat.send("cek status permohonan")
@@ -110,9 +109,9 @@ async def test_deadline_survives_a_restart(tmp_path: Path) -> None:
         assert EXPIRED in chat.last_text
 
 
-async def test_an_idle_citizen_gets_no_expiry_note(tmp_path: Path) -> None:
+async def test_an_idle_citizen_gets_no_expiry_note(database_url: str) -> None:
     clock = FakeClock()
-    async with running_loket(tmp_path / "loket.sqlite3", clock=clock, sandbox=False) as app:
+    async with running_loket(database_url, clock=clock, sandbox=False) as app:
         chat = Conversation(app)
         await chat.send("syarat ktp baru")  # answered; nothing is waiting
         clock.advance(days=3)
@@ -121,9 +120,9 @@ async def test_an_idle_citizen_gets_no_expiry_note(tmp_path: Path) -> None:
         assert EXPIRED not in chat.last_text
 
 
-async def test_every_step_transition_is_appended_to_events(tmp_path: Path) -> None:
+async def test_every_step_transition_is_appended_to_events(database_url: str) -> None:
     clock = FakeClock()
-    async with running_loket(tmp_path / "loket.sqlite3", clock=clock, sandbox=False) as app:
+    async with running_loket(database_url, clock=clock, sandbox=False) as app:
         chat = Conversation(app)
         script = [
             (chat.send, "menu", ["umum:menu"]),
@@ -160,8 +159,8 @@ async def test_every_step_transition_is_appended_to_events(tmp_path: Path) -> No
         assert intents[-1] == "umum.pengaduan"
 
 
-async def test_language_preference_persists_across_restart(tmp_path: Path) -> None:
-    db, clock = tmp_path / "loket.sqlite3", FakeClock()
+async def test_language_preference_persists_across_restart(database_url: str) -> None:
+    db, clock = database_url, FakeClock()
     async with running_loket(db, clock=clock, sandbox=False) as first:
         chat = Conversation(first, locale="id")
         await chat.send("menu")
@@ -181,11 +180,11 @@ async def test_language_preference_persists_across_restart(tmp_path: Path) -> No
         assert (await chat.state()).locale == "en"
 
 
-async def test_a_finished_flow_expires_quietly(tmp_path: Path) -> None:
+async def test_a_finished_flow_expires_quietly(database_url: str) -> None:
     """After a complaint was sent nothing is waiting: no "sudah berakhir" note, but the values
     the flow kept (the complaint text) are forgotten once the deadline passed."""
     clock = FakeClock()
-    async with running_loket(tmp_path / "loket.sqlite3", clock=clock, sandbox=False) as app:
+    async with running_loket(database_url, clock=clock, sandbox=False) as app:
         chat = Conversation(app)
         await chat.send("menu")
         await chat.click("Lainnya")

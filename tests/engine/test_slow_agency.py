@@ -23,14 +23,16 @@ TIMEOUT = 1.0
 
 
 @pytest.fixture
-async def hanging_disdukcapil(tmp_path: Path) -> AsyncIterator[Loket]:
-    """Disdukcapil's system accepts connections and never answers; the others are fine."""
+async def hanging_disdukcapil(database_url: str) -> AsyncIterator[Loket]:
+    """Disdukcapil's system accepts connections and never answers; the others are fine.
+
+    On SQLite and on PostgreSQL: no transaction may be held while the agency hangs."""
     app = create_sandbox_app(seed=0)
     fault_switch(app).config = FaultConfig(hang=True, opds=frozenset({"disdukcapil"}))
     runner, port = await start_sandbox(app)
     try:
         agencies = sandbox_env(f"http://127.0.0.1:{port}", timeout=TIMEOUT)
-        settings = settings_for(tmp_path / "loket.sqlite3")
+        settings = settings_for(database_url)
         async with open_loket(settings, clock=FakeClock(), integration_env=agencies) as loket:
             yield loket
     finally:

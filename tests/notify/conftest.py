@@ -1,5 +1,6 @@
-"""Fixtures: a real Loket on a SQLite file with the sandbox agencies, the push hook served on a
-loopback port, and a fake channel that records what would have been sent."""
+"""Fixtures: a real Loket (on SQLite and on PostgreSQL: tests/support/database.py) with the
+sandbox agencies, the push hook served on a loopback port, and a fake channel that records
+what would have been sent."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import json
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -85,9 +85,9 @@ class World:
     opens a new Loket (and new notifications) on the same file."""
 
     def __init__(
-        self, tmp_path: Path, agencies: dict[str, str], http: aiohttp.ClientSession
+        self, database_url: str, agencies: dict[str, str], http: aiohttp.ClientSession
     ) -> None:
-        self.db = tmp_path / "loket.sqlite3"
+        self.db = database_url  # SQLite or PostgreSQL: the database_url fixture
         self.agencies = agencies
         self.http = http
         self.clock = FakeClock()
@@ -138,8 +138,8 @@ async def agencies() -> AsyncIterator[dict[str, str]]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, agencies: dict[str, str], http: aiohttp.ClientSession) -> World:
-    return World(tmp_path, agencies, http)
+def world(database_url: str, agencies: dict[str, str], http: aiohttp.ClientSession) -> World:
+    return World(database_url, agencies, http)
 
 
 async def follow(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,11 +26,11 @@ CITIZEN = 7001
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(database_url: str) -> AsyncIterator[Desk]:
     api = LocalBotApi(BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME)
     await api.start()
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
+        database_url=database_url,
         callback_secret=CALLBACK_SECRET,
         flood_messages=1000,
         env={},

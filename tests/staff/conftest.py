@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.settings import Settings
@@ -23,9 +21,11 @@ STAFF_ID = 9002
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(database_url: str) -> Settings:
+    """On SQLite, then on PostgreSQL (tests/support/database.py): the announcements' queue
+    and the roles are storage the other databases must serve the same way."""
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
+        database_url=database_url,
         callback_secret=CALLBACK_SECRET,
         flood_messages=1000,
         admin_telegram_ids=Settings.from_env(

@@ -3,15 +3,12 @@ about unanswered questions and complaints is masked."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from sqlalchemy import select
 
 from bot.app import Loket
 from bot.storage import repo
 from bot.storage.models import Base, CitizenRequest, Subscription, UnmatchedQuestion, User
-from tests.support.app import FakeClock, rows, running_loket
+from tests.support.app import FakeClock, all_rows, rows, running_loket
 from tests.support.conversation import Conversation
 
 NIK = "9401010101900001"
@@ -63,8 +60,8 @@ def test_user_tables_cover_every_table_with_a_user_id() -> None:
     assert with_user == {t.__tablename__ for t in repo.USER_TABLES}
 
 
-async def test_erase_through_the_conversation_removes_everything(tmp_path: Path) -> None:
-    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+async def test_erase_through_the_conversation_removes_everything(database_url: str) -> None:
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
         alice, bob = Conversation(app), Conversation(app)
         await leave_traces(alice)
         await leave_traces(bob)
@@ -103,8 +100,8 @@ async def test_erase_through_the_conversation_removes_everything(tmp_path: Path)
         assert "Menu utama" in alice.last_text
 
 
-async def test_erase_user_directly(tmp_path: Path) -> None:
-    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+async def test_erase_user_directly(database_url: str) -> None:
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
         alice, bob = Conversation(app), Conversation(app)
         await leave_traces(alice)
         await leave_traces(bob)
@@ -118,8 +115,8 @@ async def test_erase_user_directly(tmp_path: Path) -> None:
         assert all(bob_before[table] for table in ("events", "subscriptions", "users"))
 
 
-async def test_declining_erasure_keeps_everything(tmp_path: Path) -> None:
-    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+async def test_declining_erasure_keeps_everything(database_url: str) -> None:
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
         chat = Conversation(app)
         await leave_traces(chat)
         await chat.send("hapus data saya")
@@ -128,8 +125,8 @@ async def test_declining_erasure_keeps_everything(tmp_path: Path) -> None:
         assert (await chat.counts())["subscriptions"] == 1
 
 
-async def test_unmatched_questions_and_complaints_are_stored_masked(tmp_path: Path) -> None:
-    async with running_loket(tmp_path / "loket.sqlite3", clock=FakeClock(), sandbox=False) as app:
+async def test_unmatched_questions_and_complaints_are_stored_masked(database_url: str) -> None:
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
         chat = Conversation(app)
         await leave_traces(chat)
         await chat.send("zzqx 9401 0101 0190 0001 vrumm")  # spaced NIK
@@ -157,18 +154,45 @@ async def test_unmatched_questions_and_complaints_are_stored_masked(tmp_path: Pa
         assert subscription.district == "94.04.01"
 
 
-async def test_the_nik_of_an_unmatched_question_is_stored_nowhere(tmp_path: Path) -> None:
+async def test_the_nik_of_an_unmatched_question_is_stored_nowhere(database_url: str) -> None:
     """Not in the questions, the events or the conversation state: no table holds it whole."""
-    db = tmp_path / "loket.sqlite3"
-    async with running_loket(db, clock=FakeClock(), sandbox=False) as app:
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
         chat = Conversation(app)
         await chat.send(f"zzqx blorp {NIK} vrumm")
         await chat.send(f"qwop {NIK}")
-    with sqlite3.connect(db) as connection:
-        tables = [
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        for table in tables:
-            for row in connection.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - table names from SQLite
-                assert NIK not in repr(row), (table, row)
+        tables = await all_rows(app)
+    assert "unmatched_questions" in tables
+    for table, found in tables.items():
+        for row in found:
+            assert NIK not in repr(row), (table, row)
+
+
+async def test_erasing_a_staff_author_keeps_sent_announcements_and_drops_drafts(
+    database_url: str,
+) -> None:
+    from bot.broadcast.store import create_announcement, find_by_reference
+    from bot.storage.models import Announcement
+
+    async with running_loket(database_url, clock=FakeClock(), sandbox=False) as app:
+        petugas = Conversation(app)
+        await petugas.send("menu")
+        author = await petugas.user_id()
+        async with app.sessions() as session, session.begin():
+            sent = await create_announcement(session, opd="dinkes", text="Imunisasi Sabtu.")
+            sent.author_user_id, sent.status = author, "done"
+            sent.progress_chat_id, sent.progress_message_id = "9002", 7
+            draft = await create_announcement(session, opd="dinkes", text="Belum jadi.")
+            draft.author_user_id, draft.status = author, "draft"
+            reference = sent.reference
+        async with app.sessions() as session, session.begin():
+            await repo.erase_user(session, author)
+        async with app.sessions() as session:
+            kept = await find_by_reference(session, reference)
+            assert kept is not None and kept.text == "Imunisasi Sabtu."
+            assert (kept.author_user_id, kept.progress_chat_id, kept.progress_message_id) == (
+                None,
+                None,
+                None,
+            )
+            statuses = (await session.scalars(select(Announcement.status))).all()
+            assert statuses == ["done"]

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, table, text
 
 from bot.app import Loket, build_registry, known_names, open_loket
 from bot.flows.loader import FLOWS_DIR, KnownNames, load_flow_set
@@ -37,14 +37,19 @@ class FakeClock:
         return self.now
 
 
-def settings_for(db_path: Path, **env: str) -> Settings:
-    """Settings isolated from the developer's environment and .env file."""
-    return Settings.from_env({"DATABASE_URL": f"sqlite+aiosqlite:///{db_path}", **env})
+def settings_for(db_path: Path | str, **env: str) -> Settings:
+    """Settings isolated from the developer's environment and .env file.
+
+    ``db_path`` is a SQLite file, or a database URL (the ``database_url`` fixture's, which
+    may be PostgreSQL: tests/support/database.py).
+    """
+    url = db_path if isinstance(db_path, str) else f"sqlite+aiosqlite:///{db_path}"
+    return Settings.from_env({"DATABASE_URL": url, **env})
 
 
 @asynccontextmanager
 async def running_loket(
-    db_path: Path, *, clock: FakeClock | None = None, sandbox: bool = True, **env: str
+    db_path: Path | str, *, clock: FakeClock | None = None, sandbox: bool = True, **env: str
 ) -> AsyncIterator[Loket]:
     """open_loket on ``db_path``; with ``sandbox`` the agencies' sandbox runs in-process
     (seeded numbers: integrations/sandbox/README.md), without it every agency is unconfigured
@@ -86,3 +91,20 @@ async def rows(loket: Loket, model: Any, *where: Any, order_by: Any = None) -> l
         statement = statement.order_by(order_by)
     async with loket.sessions() as session:
         return list((await session.scalars(statement)).all())
+
+
+async def table_names(loket: Loket) -> set[str]:
+    """The tables in the app's database, on any backend (SQLite or PostgreSQL)."""
+    async with loket.database.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
+async def all_rows(loket: Loket) -> dict[str, list[Any]]:
+    """Every row of every table in the app's database, by table name (any backend)."""
+    found: dict[str, list[Any]] = {}
+    names = sorted(await table_names(loket))
+    async with loket.database.connect() as connection:
+        for name in names:
+            result = await connection.execute(select(text("*")).select_from(table(name)))
+            found[name] = list(result.all())
+    return found

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -37,11 +36,12 @@ async def agencies() -> AsyncIterator[dict[str, str]]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """A fresh database per test. The citizens' flood limit is raised: a test types faster
-    than any person, and only the flood tests (which override this) are about that limit."""
+def settings(database_url: str) -> Settings:
+    """A fresh database per test (SQLite, then PostgreSQL: tests/support/database.py). The
+    citizens' flood limit is raised: a test types faster than any person, and only the flood
+    tests (which override this) are about that limit."""
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
+        database_url=database_url,
         callback_secret=CALLBACK_SECRET,
         flood_messages=1000,
         env={},

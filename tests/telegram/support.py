@@ -29,6 +29,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.app import Loket, open_loket
 from bot.botapi import CallbackAnswer, LocalBotApi, StoredMessage
 from bot.botapi.state import Signal
+from bot.broadcast.runtime import TelegramBroadcasts
 from bot.runner import running_application
 from bot.settings import Settings
 from bot.storage import repo
@@ -163,6 +164,10 @@ class Desk:
         self.tracker: UpdateTracker | None = None
         self.allowed_error_codes: set[int] = set()
         self.entered: list[str] = []  # citizen ids, each time the front desk is entered
+        # Announcements (/umumkan) as ``loket run`` wires them, when set: options for
+        # TelegramBroadcasts (rate, wallclock, sleep...). ``broadcasts`` is the running one.
+        self.broadcast_options: dict[str, Any] | None = None
+        self.broadcasts: TelegramBroadcasts | None = None
 
     def channel_settings(self, *, polling: bool = True) -> ChannelSettings:
         return ChannelSettings(
@@ -196,16 +201,25 @@ class Desk:
             return await handle(channel, external_id, event)
 
         loket.frontdesk.handle = observed  # type: ignore[method-assign]
+        broadcasts = None
+        if self.broadcast_options is not None:
+            options = {"rate": 30.0, **self.broadcast_options}
+            broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=self.api.bot_api_url, **options)
         application = build_application(
             loket.frontdesk,
             loket.translator,
             self.channel_settings(polling=polling),
             request=request,
             staff=loket.staff,
+            composer=broadcasts.composer if broadcasts is not None else None,
+            on_sent=broadcasts.note_replies if broadcasts is not None else None,
         )
         self.tracker = UpdateTracker(application)
         self.application = application
         await self._stack.enter_async_context(running_application(application, polling=polling))
+        if broadcasts is not None:
+            await self._stack.enter_async_context(broadcasts.running(application.bot))
+            self.broadcasts = broadcasts
 
     async def stop(self) -> None:
         """Stops polling and the Application and closes Loket (database included)."""

@@ -1,0 +1,680 @@
+"""The console's aiohttp application, mounted under ``/konsol`` on ``loket run``'s web server.
+
+Every request passes two middlewares before a handler: ``_guard`` (security headers; a
+session is required everywhere except the sign-in page and the static files) and the CSRF
+check of every POST (form field ``csrf`` or header ``X-CSRF-Token``, compared in constant
+time with the session's token: 403 otherwise). Roles are checked in each handler: flows and
+versions are for admins; announcements and analytics for staff, limited to their OPDs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.broadcast import store
+from bot.console import analytics
+from bot.console.auth import ConsoleAuth, Session
+from bot.console.html import csrf_field, esc, page, table
+from bot.console.preview import preview_turn, replace_file
+from bot.flows.loader import FlowSetError
+from bot.flows.versions import FlowVersions, add_example
+from bot.staff.audience import Segment, count, recipients
+from bot.staff.roles import audit
+from bot.storage.models import Announcement, utcnow
+
+logger = logging.getLogger(__name__)
+BASE = "/konsol"
+COOKIE = "loket_konsol"
+STATIC_DIR = Path(__file__).with_name("static")
+MAX_BODY = 1024 * 1024  # one YAML file in a form; the loader refuses over 512 KiB anyway
+PUBLIC = ("/masuk", "/static/")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CONSOLE: web.AppKey[Console] = web.AppKey("console", None)  # type: ignore[arg-type]
+SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
+
+
+class Console:
+    """The console's dependencies; one per running Loket."""
+
+    def __init__(
+        self,
+        loket: Any,
+        versions: FlowVersions,
+        auth: ConsoleAuth,
+        *,
+        secure_cookie: bool = False,
+        clock: Callable[[], dt.datetime] = utcnow,
+        wake_broadcasts: Callable[[], None] | None = None,
+    ) -> None:
+        self.loket = loket
+        self.versions = versions
+        self.auth = auth
+        self.secure_cookie = secure_cookie
+        self.clock = clock
+        self.wake_broadcasts = wake_broadcasts
+
+    def application(self) -> web.Application:
+        app = web.Application(middlewares=[_guard, _csrf], client_max_size=MAX_BODY)
+        app[CONSOLE] = self
+        r = app.router
+        r.add_get("/masuk", sign_in_page)
+        r.add_post("/masuk", sign_in)
+        r.add_post("/keluar", sign_out)
+        r.add_get("/", home)
+        r.add_get("/alur", flow_list)
+        r.add_get("/alur/edit", flow_edit)
+        r.add_post("/alur/edit", flow_submit)
+        r.add_post("/alur/pratinjau", flow_preview)
+        r.add_get("/alur/versi", version_list)
+        r.add_get("/alur/versi/{number:\\d+}", version_detail)
+        r.add_post("/alur/versi/{number:\\d+}/kembalikan", version_rollback)
+        r.add_get("/analitik", analytics_page)
+        r.add_get("/analitik.csv", analytics_csv)
+        r.add_post("/analitik/contoh", analytics_add_example)
+        r.add_get("/pengumuman", announcements_page)
+        r.add_post("/pengumuman", announcements_submit)
+        r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
+        r.add_static("/static/", STATIC_DIR)
+        return app
+
+    def mount(self, parent: web.Application) -> None:
+        """Serves the console under ``/konsol`` of ``parent`` (call before it starts)."""
+        parent.add_subapp(BASE, self.application())
+
+
+def _console(request: web.Request) -> Console:
+    return request.app[CONSOLE]
+
+
+def _session(request: web.Request) -> Session:
+    return request[SESSION]
+
+
+def _redirect(location: str) -> web.Response:
+    """303 See Other: after a POST the browser GETs the result (no resubmission on reload)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, content_type="text/html", status=status)
+
+
+def _refuse(request: web.Request, status: int, message: str) -> web.Response:
+    session = request.get(SESSION)
+    return _html(
+        page("Ditolak" if status == 403 else "Tidak bisa", f"<p>{esc(message)}</p>", session),
+        status,
+    )
+
+
+def _local(request: web.Request) -> str:
+    """The path inside the console (``/alur``), whatever prefix it is mounted under."""
+    path = request.path
+    return path[len(BASE) :] or "/" if path.startswith(BASE) else path
+
+
+@web.middleware
+async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    local = _local(request)
+    if not any(local == p or (p.endswith("/") and local.startswith(p)) for p in PUBLIC):
+        session = await _console(request).auth.session_of(request.cookies.get(COOKIE))
+        if session is None:
+            response: web.StreamResponse = _html(
+                page(
+                    "Silakan masuk",
+                    "<p>Sesi Anda tidak ada atau sudah berakhir. Kirim <code>/admin</code> "
+                    "ke bot Loket untuk mendapat tautan masuk baru.</p>",
+                ),
+                401,
+            )
+            _headers(response)
+            return response
+        request[SESSION] = session
+    response = await handler(request)
+    _headers(response)
+    return response
+
+
+def _headers(response: web.StreamResponse) -> None:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("Cache-Control", "no-store")
+
+
+@web.middleware
+async def _csrf(request: web.Request, handler: Handler) -> web.StreamResponse:
+    session: Session | None = request.get(SESSION)
+    if request.method == "POST" and session is not None:
+        sent = request.headers.get("X-CSRF-Token", "")
+        if not sent and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            sent = str((await request.post()).get("csrf", ""))
+        if not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+            logger.warning("console: POST %s without a valid CSRF token", _local(request))
+            return _refuse(request, 403, "Formulir ditolak: token keamanan (CSRF) tidak sah.")
+    return await handler(request)
+
+
+def _admin_only(request: web.Request) -> web.Response | None:
+    if not _session(request).roles.is_admin:
+        return _refuse(request, 403, "Halaman ini hanya untuk admin.")
+    return None
+
+
+# -- sign-in ------------------------------------------------------------------------------------
+
+
+async def sign_in_page(request: web.Request) -> web.Response:
+    """The link from the bot opens this page; the token is used only by the button's POST,
+    so a link preview or a prefetch cannot spend it."""
+    token = request.query.get("t", "")
+    body = (
+        "<p>Masuk ke konsol Loket dengan tautan dari bot.</p>"
+        f'<form method="post" action="{BASE}/masuk"><input type="hidden" name="t" '
+        f'value="{esc(token)}"><button type="submit" id="masuk">Masuk</button></form>'
+    )
+    return _html(page("Masuk", body))
+
+
+async def sign_in(request: web.Request) -> web.StreamResponse:
+    console = _console(request)
+    form = await request.post()
+    redeemed = await console.auth.redeem(str(form.get("t", "")))
+    if redeemed is None:
+        return _html(
+            page(
+                "Tautan tidak berlaku",
+                "<p>Tautan masuk ini sudah dipakai atau sudah kedaluwarsa. Kirim "
+                "<code>/admin</code> ke bot untuk tautan baru.</p>",
+            ),
+            403,
+        )
+    cookie, _ = redeemed
+    response = _redirect(f"{BASE}/")
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        path=BASE,
+        httponly=True,
+        samesite="Strict",
+        secure=console.secure_cookie,
+        max_age=int(console.auth.session_lifetime.total_seconds()),
+    )
+    return response
+
+
+async def sign_out(request: web.Request) -> web.StreamResponse:
+    await _console(request).auth.end(_session(request).key)
+    response = _redirect(f"{BASE}/masuk")
+    response.del_cookie(COOKIE, path=BASE)
+    return response
+
+
+async def home(request: web.Request) -> web.Response:
+    session = _session(request)
+    roles = session.roles
+    who = "admin" if roles.is_admin else "staf " + ", ".join(roles.opds)
+    items = []
+    if roles.is_admin:
+        items.append(
+            f'<li><a href="{BASE}/alur">Alur percakapan</a> dan '
+            f'<a href="{BASE}/alur/versi">versinya</a></li>'
+        )
+    items.append(f'<li><a href="{BASE}/pengumuman">Pengumuman</a></li>')
+    items.append(f'<li><a href="{BASE}/analitik">Analitik</a></li>')
+    flows = _console(request).versions.current
+    body = (
+        f"<p>Anda masuk sebagai {esc(who)}. Versi alur berjalan: "
+        f"<code>{esc(flows.version)}</code>.</p><ul>{''.join(items)}</ul>"
+    )
+    return _html(page("Konsol Loket", body, session))
+
+
+# -- flows ----------------------------------------------------------------------------------
+
+
+async def flow_list(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    flows = _console(request).versions.current
+    rows = []
+    for name in sorted(flows.sources):
+        flow = next((f for f in flows.flows.values() if f.path == name), None)
+        intents = len(flow.intents) if flow else 0
+        rows.append(
+            (
+                f'<a href="{BASE}/alur/edit?file={esc(name)}">{esc(name)}</a>',
+                esc(flow.opd or "" if flow else "contoh kalimat (NLU)"),
+                esc(intents),
+            )
+        )
+    body = table(["Berkas", "OPD", "Intent"], rows, raw=True)
+    return _html(page("Alur percakapan", body, _session(request)))
+
+
+def _editor(
+    session: Session,
+    name: str,
+    content: str,
+    *,
+    errors: list[tuple[str, int, str]] | None = None,
+    notice: str = "",
+    message: str = "",
+) -> str:
+    parts = []
+    if notice:
+        parts.append(f'<div class="ok" id="notice">{esc(notice)}</div>')
+    if errors:
+        lines = content.splitlines()
+        items = []
+        for path, line, problem in errors:
+            excerpt = ""
+            if path == name and 1 <= line <= len(lines):
+                excerpt = f"<pre>{line:>4} | {esc(lines[line - 1])}</pre>"
+            items.append(
+                f'<li data-line="{line}"><strong>{esc(path)}, baris {line}:</strong> '
+                f"{esc(problem)}{excerpt}</li>"
+            )
+        parts.append(
+            '<div class="errors" id="errors"><p>Alur tidak valid; tidak ada yang disimpan '
+            f"atau diterbitkan.</p><ul>{''.join(items)}</ul></div>"
+        )
+    parts.append(
+        '<div class="cols"><div>'
+        f'<form method="post" action="{BASE}/alur/edit?file={esc(name)}">{csrf_field(session)}'
+        f'<textarea id="source" name="content" rows="32" spellcheck="false">{esc(content)}'
+        "</textarea>"
+        '<p><button type="submit" name="do" value="validasi" id="validate">Periksa</button></p>'
+        '<p><label>Pesan perubahan <input type="text" name="message" id="message" size="50" '
+        f'maxlength="500" value="{esc(message)}"></label> '
+        '<button type="submit" name="do" value="terbitkan" id="publish">Terbitkan</button></p>'
+        "</form></div>"
+        "<div><h2>Pratinjau</h2><p>Percakapan uji dengan alur yang sedang disunting; tidak "
+        "tersimpan.</p>"
+        f'<div id="preview-log"></div><form id="preview-form" data-url="{BASE}/alur/pratinjau" '
+        f'data-file="{esc(name)}"><input type="text" id="preview-text" size="30" '
+        'placeholder="Tulis seperti warga"> <button type="submit" id="preview-send">Kirim'
+        '</button> <button type="button" id="preview-reset">Ulang</button></form></div></div>'
+    )
+    return page(f"Sunting {name}", "".join(parts), session)
+
+
+async def flow_edit(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    name = request.query.get("file", "")
+    sources = _console(request).versions.current.sources
+    if name not in sources:
+        return _refuse(request, 404, "Berkas alur tidak dikenal.")
+    return _html(_editor(_session(request), name, sources[name]))
+
+
+async def flow_submit(request: web.Request) -> web.Response:
+    """``do=validasi``: check only. ``do=terbitkan``: check, then publish a new version."""
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    session = _session(request)
+    name = request.query.get("file", "")
+    current = console.versions.current.sources
+    if name not in current:
+        return _refuse(request, 404, "Berkas alur tidak dikenal.")
+    form = await request.post()
+    content = str(form.get("content", ""))
+    message = str(form.get("message", ""))
+    sources = replace_file(current, name, content)
+    content = sources[name]
+    try:
+        console.versions.check(sources)
+    except FlowSetError as error:
+        found = [(e.path, e.line, e.problem) for e in error.errors]
+        return _html(_editor(session, name, content, errors=found, message=message), 422)
+    if form.get("do") != "terbitkan":
+        return _html(_editor(session, name, content, notice="Alur valid.", message=message))
+    if sources == current:
+        return _html(_editor(session, name, content, notice="Tidak ada perubahan."))
+    try:
+        info = await console.versions.publish(
+            sources, author_user_id=session.user_id, message=message
+        )
+    except FlowSetError as error:  # changed under us by another publish: show, save nothing
+        found = [(e.path, e.line, e.problem) for e in error.errors]
+        return _html(_editor(session, name, content, errors=found, message=message), 422)
+    return _redirect(f"{BASE}/alur/versi/{info.number}")
+
+
+async def flow_preview(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    try:
+        payload = await request.json()
+    except json.JSONDecodeError:
+        return web.json_response({"errors": ["permintaan tidak sah"]}, status=400)
+    if not isinstance(payload, dict):
+        return web.json_response({"errors": ["permintaan tidak sah"]}, status=400)
+    current = console.versions.current.sources
+    name = str(payload.get("file", ""))
+    if name not in current:
+        return web.json_response({"errors": ["berkas tidak dikenal"]}, status=404)
+    sources = replace_file(current, name, str(payload.get("content", "")))
+    result = await preview_turn(
+        console.loket, console.versions, sources, payload, now=console.clock()
+    )
+    return web.json_response(result)
+
+
+# -- versions -----------------------------------------------------------------------------------
+
+
+async def version_list(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    versions = await _console(request).versions.list()
+    rows = [
+        (
+            f'<a href="{BASE}/alur/versi/{v.number}">{v.number}</a>',
+            esc(v.created_at.strftime("%Y-%m-%d %H:%M")),
+            esc(v.author_user_id if v.author_user_id is not None else "-"),
+            esc(v.message),
+            esc("; ".join(v.summary.lines())),
+        )
+        for v in versions
+    ]
+    body = (
+        table(["Versi", "Waktu (UTC)", "Penulis (id)", "Pesan", "Perubahan"], rows, raw=True)
+        if rows
+        else "<p>Belum ada versi terbit; bot memakai berkas di folder flows/.</p>"
+    )
+    return _html(page("Versi alur", body, _session(request)))
+
+
+def _diff_html(diff: str) -> str:
+    lines = []
+    for line in diff.splitlines():
+        css = "add" if line.startswith("+") else "del" if line.startswith("-") else ""
+        lines.append(f'<span class="{css}">{esc(line)}</span>' if css else esc(line))
+    return '<pre class="diff" id="diff">' + "\n".join(lines) + "</pre>"
+
+
+async def version_detail(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    session = _session(request)
+    number = int(request.match_info["number"])
+    info = await console.versions.info(number)
+    if info is None:
+        return _refuse(request, 404, "Versi tidak ada.")
+    diff = await console.versions.diff_of(number)
+    body = (
+        f'<p id="version-info">Versi {info.number}, {esc(info.created_at.isoformat())}, '
+        f"penulis {esc(info.author_user_id or '-')}: {esc(info.message)}</p>"
+        f"<ul>{''.join(f'<li>{esc(line)}</li>' for line in info.summary.lines())}</ul>"
+        f"{_diff_html(diff)}"
+        f'<form method="post" action="{BASE}/alur/versi/{number}/kembalikan">'
+        f'{csrf_field(session)}<button type="submit" id="rollback">Kembalikan ke versi '
+        f"{number}</button></form>"
+    )
+    return _html(page(f"Versi {number}", body, session))
+
+
+async def version_rollback(request: web.Request) -> web.Response:
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    number = int(request.match_info["number"])
+    try:
+        info = await console.versions.rollback(number, author_user_id=_session(request).user_id)
+    except LookupError:
+        return _refuse(request, 404, "Versi tidak ada.")
+    except FlowSetError as error:
+        return _refuse(request, 409, f"Versi {number} tidak lagi valid: {error}")
+    return _redirect(f"{BASE}/alur/versi/{info.number}")
+
+
+# -- analytics ----------------------------------------------------------------------------------
+
+
+async def _report(request: web.Request) -> analytics.Report:
+    console = _console(request)
+    roles = _session(request).roles
+    async with console.loket.sessions() as db:
+        return await analytics.build_report(
+            db, now=console.clock(), opds=None if roles.is_admin else roles.opds
+        )
+
+
+async def analytics_page(request: web.Request) -> web.Response:
+    session = _session(request)
+    report = await _report(request)
+    intents = sorted(_console(request).versions.current.intents)
+    options = "".join(f'<option value="{esc(i)}">{esc(i)}</option>' for i in intents)
+    parts = [
+        f'<p><a href="{BASE}/analitik.csv" id="csv">Unduh CSV</a> (30 hari terakhir)</p>',
+        "<h2>Pesan per hari</h2>",
+        analytics.bar_chart(report.days),
+        "<h2>Intent yang ditanyakan</h2>",
+        analytics.hbar_chart(report.intents[:25]),
+        "<h2>Di mana warga berhenti</h2>",
+        _table_or_none(["Alur", "Langkah", "Jumlah"], report.abandoned),
+        "<h2>Cek status per OPD</h2>",
+        _table_or_none(
+            ["OPD", "Cek", "Gagal", "Tingkat gagal"],
+            [(o, n, f, f"{100 * f / n:.0f}%" if n else "-") for o, n, f in report.status_checks],
+        ),
+    ]
+    if session.roles.is_admin:
+        rows = [
+            (
+                esc(text),
+                esc(locale),
+                esc(n),
+                f'<form method="post" action="{BASE}/analitik/contoh">{csrf_field(session)}'
+                f'<input type="hidden" name="text" value="{esc(text)}">'
+                f'<input type="hidden" name="locale" value="{esc(locale)}">'
+                f'<select name="intent">{options}</select> '
+                '<button type="submit">Jadikan contoh</button></form>',
+            )
+            for text, locale, n in report.unmatched
+        ]
+        parts += [
+            "<h2>Pertanyaan yang belum dimengerti</h2>",
+            _table_or_none(["Pertanyaan (disamarkan)", "Bahasa", "Jumlah", ""], rows, raw=True),
+        ]
+    return _html(page("Analitik", "".join(parts), session))
+
+
+def _table_or_none(headers: list[str], rows: list[Any], *, raw: bool = False) -> str:
+    return table(headers, rows, raw=raw) if rows else "<p>Belum ada data.</p>"
+
+
+async def analytics_csv(request: web.Request) -> web.Response:
+    report = await _report(request)
+    return web.Response(
+        text=analytics.to_csv(report),
+        content_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="loket-analitik.csv"'},
+    )
+
+
+async def analytics_add_example(request: web.Request) -> web.Response:
+    """One click: the unmatched question becomes an example of an intent, as a new version."""
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    form = await request.post()
+    text, locale, intent = (str(form.get(k, "")) for k in ("text", "locale", "intent"))
+    current = console.versions.current
+    if intent not in current.intents or f"nlu/{locale}.yaml" not in current.sources:
+        return _refuse(request, 400, "Intent atau bahasa tidak dikenal.")
+    try:
+        info = await console.versions.publish(
+            add_example(current.sources, locale, intent, text),
+            author_user_id=_session(request).user_id,
+            message=f"Contoh baru untuk {intent}",
+        )
+    except FlowSetError as error:
+        return _refuse(request, 409, f"Contoh tidak bisa ditambahkan: {error}")
+    return _redirect(f"{BASE}/alur/versi/{info.number}")
+
+
+# -- announcements --------------------------------------------------------------------------
+
+
+async def _announcements(request: web.Request, notice: str = "", draft: str = "") -> str:
+    console = _console(request)
+    session = _session(request)
+    opds = session.roles.opds
+    async with console.loket.sessions() as db:
+        rows = await _list_announcements(db, opds)
+    listing = [
+        (
+            esc(a.reference),
+            esc(a.opd),
+            esc(a.status),
+            esc(f"{a.sent}/{a.recipients}"),
+            esc(a.failed + a.blocked),
+            esc(a.text[:80]),
+            (
+                f'<form method="post" action="{BASE}/pengumuman/{a.id}/batal">'
+                f'{csrf_field(session)}<button type="submit">Batalkan</button></form>'
+                if a.status in ("scheduled", "sending")
+                else ""
+            ),
+        )
+        for a in rows
+    ]
+    if not opds:
+        form = "<p>Anda tidak memiliki peran staf OPD, jadi tidak dapat mengirim pengumuman.</p>"
+    else:
+        choices = "".join(f'<option value="{esc(o)}">{esc(o)}</option>' for o in opds)
+        districts = "".join(
+            f'<option value="{esc(d.code)}">{esc(d.name)}</option>'
+            for d in console.loket.region.districts
+        )
+        form = (
+            f'<form method="post" action="{BASE}/pengumuman">{csrf_field(session)}'
+            f'<p><label>OPD <select name="opd">{choices}</select></label> '
+            f'<label>Distrik <select name="district"><option value="">Semua distrik</option>'
+            f"{districts}</select></label></p>"
+            f'<p><textarea name="text" rows="6" id="announcement-text">{esc(draft)}</textarea></p>'
+            '<button type="submit" name="do" value="pratinjau">Pratinjau</button> '
+            '<button type="submit" name="do" value="kirim" id="send">Kirim</button></form>'
+        )
+    notice_html = f'<div class="ok" id="notice">{notice}</div>' if notice else ""
+    # While one is queued or sending, the page refreshes its progress (console.js).
+    active = any(a.status in ("scheduled", "sending") for a in rows)
+    refresh = ' data-refresh="5"' if active else ""
+    body = (
+        notice_html
+        + form
+        + f'<h2 id="announcements"{refresh}>Pengumuman</h2>'
+        + table(["Kode", "OPD", "Status", "Terkirim", "Gagal", "Teks", ""], listing, raw=True)
+    )
+    return page("Pengumuman", body, session)
+
+
+async def _list_announcements(db: Any, opds: list[str]) -> list[Announcement]:
+    from sqlalchemy import select
+
+    result = await db.scalars(
+        select(Announcement)
+        .where(Announcement.opd.in_(opds), Announcement.status != "draft")
+        .order_by(Announcement.id.desc())
+        .limit(50)
+    )
+    return list(result)
+
+
+async def announcements_page(request: web.Request) -> web.Response:
+    return _html(await _announcements(request))
+
+
+async def announcements_submit(request: web.Request) -> web.Response:
+    console = _console(request)
+    session = _session(request)
+    form = await request.post()
+    opd = str(form.get("opd", ""))
+    text = str(form.get("text", "")).strip()
+    district = str(form.get("district", ""))
+    if opd not in session.roles.opds:
+        return _refuse(request, 403, "Anda bukan staf OPD ini.")
+    segment = Segment(opd, (district,) if district else ())
+    async with console.loket.sessions() as db:
+        audience = await count(db, "telegram", segment)
+    if not text:
+        return _html(await _announcements(request, "Teks pengumuman kosong.", text), 422)
+    if form.get("do") != "kirim":
+        notice = (
+            f"Pratinjau untuk {esc(audience)} penerima:<pre>{esc(text)}</pre>"
+            "Tekan Kirim untuk mengirim."
+        )
+        return _html(await _announcements(request, notice, text))
+    try:
+        async with console.loket.sessions() as db, db.begin():
+            announcement = await store.create_announcement(
+                db,
+                opd=opd,
+                text=text,
+                author_user_id=session.user_id,
+                segment=segment.to_json(),
+                send_at=console.clock(),
+            )
+            targets = await recipients(db, "telegram", segment)
+            await audit(
+                db,
+                session.user_id,
+                "announcement.create",
+                f"announcement:{announcement.id}",
+                {
+                    "reference": announcement.reference,
+                    "opd": opd,
+                    "segment": segment.to_json(),
+                    "via": "console",
+                },
+            )
+        await store.enqueue(console.loket.database, announcement.id, targets)
+        if console.wake_broadcasts is not None:  # the service sends it now, not at its next tick
+            console.wake_broadcasts()
+    except ValueError as error:
+        return _html(await _announcements(request, esc(str(error)), text), 422)
+    notice = f"Pengumuman {esc(announcement.reference)} diantrekan untuk {len(targets)} penerima."
+    return _html(await _announcements(request, notice))
+
+
+async def announcements_cancel(request: web.Request) -> web.Response:
+    console = _console(request)
+    session = _session(request)
+    announcement_id = int(request.match_info["id"])
+    async with console.loket.sessions() as db, db.begin():
+        row = await db.get(Announcement, announcement_id)
+        if row is None or row.opd not in session.roles.opds:
+            return _refuse(request, 403, "Bukan pengumuman OPD Anda.")
+        cancelled = await store.cancel(db, announcement_id)
+        if cancelled:
+            await audit(
+                db,
+                session.user_id,
+                "announcement.cancel",
+                f"announcement:{announcement_id}",
+                {"reference": row.reference, "opd": row.opd, "via": "console"},
+            )
+    notice = "Pengumuman dibatalkan." if cancelled else "Pengumuman sudah selesai."
+    return _html(await _announcements(request, notice))

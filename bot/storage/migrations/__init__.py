@@ -1,0 +1,1 @@
+"""Alembic migrations for every table of ``bot.storage.models`` (run by bot.storage.migrate)."""

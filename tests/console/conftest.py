@@ -1,0 +1,90 @@
+"""Fixtures: Loket with its console on the local Bot API, and one Chromium per module.
+
+The browser is Debian's ``/usr/bin/chromium`` driven by Playwright (never a downloaded
+browser); screenshots go to ``test-artifacts/`` at the repository root, which CI lists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.botapi import BotApiLimits, LocalBotApi
+from bot.local import integration_env
+from bot.settings import Settings
+from tests.console.support import ADMIN_ID, ConsoleDesk
+from tests.telegram.support import BOT_USERNAME, CALLBACK_SECRET, TOKEN
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("LOKET_REQUIRE_BROWSER"):  # CI: .ci/run installs it
+            pytest.fail(f"{CHROMIUM} is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    return CHROMIUM
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser(chromium: Path) -> AsyncIterator[object]:
+    """One headless Chromium for the whole module (starting one costs about a second)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
+    """A fresh Loket (SQLite file), sandbox agencies, local Bot API and console per test;
+    the admin of ADMIN_TELEGRAM_IDS is ADMIN_ID."""
+    api = LocalBotApi(
+        BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
+    )
+    await api.start()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
+        callback_secret=CALLBACK_SECRET,
+        flood_messages=1000,
+        admin_telegram_ids=(ADMIN_ID,),
+        env={},
+    )
+    try:
+        async with integration_env({}) as env:
+            running = ConsoleDesk(api, settings, dict(env))
+            await running.start()
+            try:
+                yield running
+            finally:
+                tracker = running.tracker
+                await running.stop()
+            assert running.unexpected_errors() == [], running.unexpected_errors()
+            assert tracker is not None and tracker.errors == [], tracker.errors
+    finally:
+        await api.stop()

@@ -1,0 +1,78 @@
+"""Loket with its admin console, on the local Bot API, for the console tests.
+
+``ConsoleDesk`` is the Telegram tests' ``Desk`` (real PTB Application over HTTP against
+``LocalBotApi``) with the console wired as ``loket run`` wires it: the same FlowVersions and
+sign-in store behind /admin, /versi, /kembalikan, .yaml uploads and the web pages, served on
+its own 127.0.0.1 port.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from telegram.request import BaseRequest
+
+from bot.console.service import ConsoleService
+from bot.runner import running_application
+from bot.telegram.channel import build_application
+from tests.telegram.support import Citizen, Desk, Reply, UpdateTracker
+
+ADMIN_ID = 9001
+STAFF_ID = 9002
+LINK = re.compile(r"http://\S+/masuk\?t=\S+")
+
+
+class ConsoleDesk(Desk):
+    console: ConsoleService | None = None
+
+    async def start(self, *, request: BaseRequest | None = None, polling: bool = True) -> None:
+        loket = await self.open_loket()
+        assert self._stack is not None
+        console = ConsoleService.for_loket(loket)
+        web_app = web.Application()
+        console.mount(web_app)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        self._stack.push_async_callback(runner.cleanup)
+        server: Any = site._server
+        port = server.sockets[0].getsockname()[1]
+        console.set_origin(f"http://127.0.0.1:{port}")
+        self.console = console
+        application = build_application(
+            loket.frontdesk,
+            loket.translator,
+            self.channel_settings(polling=polling),
+            request=request,
+            staff=loket.staff,
+            flow_commands=console.commands,
+        )
+        self.tracker = UpdateTracker(application)
+        self.application = application
+        await self._stack.enter_async_context(running_application(application, polling=polling))
+
+    @property
+    def url(self) -> str:
+        assert self.console is not None
+        return self.console.url()
+
+
+async def sign_in_link(person: Citizen) -> str:
+    """Sends /admin as ``person`` and returns the link the bot answered with."""
+    reply = await person.send("/admin")
+    found = LINK.search(reply.text)
+    assert found is not None, reply.text
+    return found.group(0)
+
+
+async def send_document(person: Citizen, data: bytes, file_name: str) -> Reply:
+    """``person`` sends a file (as an admin uploads a flow) and waits for the answer."""
+    api = person.desk.api
+    return await person._exchange(
+        lambda: person._queued(
+            api.send_document(person.user_id, data, file_name, mime_type="application/x-yaml")
+        )
+    )
