@@ -109,6 +109,7 @@ class Composer:
     stop: Callable[[int], Awaitable[bool]] | None = None  # cancels a running announcement
     clock: Callable[[], dt.datetime] = utcnow
     awaiting: set[str] = field(default_factory=set)  # external ids whose next message counts
+    _missing: set[str] = field(default_factory=set, repr=False)  # see refresh_awaiting
 
     # -- what the adapter calls ------------------------------------------------------------
 
@@ -122,6 +123,18 @@ class Composer:
             )
             user_ids = [user_id for (user_id,) in rows if user_id is not None]
             self.awaiting = set(await _external_ids(session, user_ids, self.channel))
+
+    async def refresh_awaiting(self) -> None:
+        """With several workers: drafts typed into through another worker. An id is dropped
+        only when two refreshes in a row miss it, so a draft whose step was set here a moment
+        ago (its transaction not yet committed) is not forgotten."""
+        previous = set(self.awaiting)
+        missing_before = self._missing
+        await self.load_awaiting()
+        stored = set(self.awaiting)
+        kept = {x for x in previous - stored if x not in missing_before}
+        self._missing = previous - stored
+        self.awaiting = stored | kept
 
     async def command(self, actor: Actor, argument: str) -> list[StaffMessage] | None:
         """``/umumkan [daftar | batal <kode>]``; None for someone who may not announce."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.telegram.webhook import WebhookReceiver
+from bot.workers.follow import SharedStateFollower
 from bot.workers.inbox import Inbox
 from bot.workers.rate import SharedRate
 from bot.workers.registry import WorkerRegistry
@@ -38,8 +39,9 @@ async def running_workers(
     *,
     env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Workers | None]:
-    """Registers this worker, shares the broadcast queue and rate with the others and, with
-    a webhook ``receiver``, routes its updates through the inbox. None on SQLite.
+    """Registers this worker, shares the broadcast queue and rate with the others, follows
+    flow versions published and drafts typed through other workers and, with a webhook
+    ``receiver``, routes its updates through the inbox. None on SQLite.
 
     From ``env``: ``LOKET_INBOX_LOCKS`` (default 20), how many citizens one worker handles at
     once through the inbox, each holding a connection of its own for their lock (see
@@ -52,7 +54,8 @@ async def running_workers(
     if not shared_database(engine):
         yield None
         return
-    async with WorkerRegistry(engine).running() as registry:
+    follower = SharedStateFollower(broadcasts.loket, broadcasts.composer)
+    async with WorkerRegistry(engine).running() as registry, follower.running():
         broadcasts.service.workers = registry
         broadcasts.pacer.shared = SharedRate(engine, rate)
         if receiver is None or not inbox:
