@@ -18,7 +18,7 @@ _RELATIVE = re.compile(rf"^(?P<day>hari ini|besok|lusa)\s*(?:pukul|jam)?\s*{_TIM
 _DMY = re.compile(
     rf"^(?P<d>\d{{1,2}})[/\-.](?P<m>\d{{1,2}})(?:[/\-.](?P<y>\d{{4}}))?\s*(?:pukul|jam)?\s*{_TIME}$"
 )
-_ISO = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})[\sT]*{_TIME}$")
+_ISO = re.compile(rf"^(?P<y>\d{{4}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})[\st]*{_TIME}$")
 _OFFSETS = {"hari ini": 0, "besok": 1, "lusa": 2}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import html
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -20,13 +21,17 @@ from typing import Any
 from aiohttp import web
 
 from bot.broadcast import store
+from bot.broadcast.compose import STATUS_WORDS
+from bot.broadcast.message import render_announcement
+from bot.broadcast.verify import plain
+from bot.broadcast.when import SendTimeError, parse_send_time
 from bot.console import analytics
 from bot.console.auth import ConsoleAuth, Session
 from bot.console.html import csrf_field, esc, page, table
 from bot.console.preview import preview_turn, replace_file
 from bot.flows.loader import FlowSetError
 from bot.flows.versions import FlowVersions, add_example
-from bot.staff.audience import Segment, count, recipients
+from bot.staff.audience import OPD_TOPICS, TOPIC_LABELS, Segment, count, recipients
 from bot.staff.roles import audit
 from bot.storage.models import Announcement, utcnow
 
@@ -548,10 +553,10 @@ async def _announcements(request: web.Request, notice: str = "", draft: str = ""
         (
             esc(a.reference),
             esc(a.opd),
-            esc(a.status),
+            esc(STATUS_WORDS.get(a.status, a.status)),
             esc(f"{a.sent}/{a.recipients}"),
-            esc(a.failed + a.blocked),
-            esc(a.text[:80]),
+            esc(a.failed + a.blocked + a.unknown),
+            esc(plain(a.text)[:80]),
             (
                 f'<form method="post" action="{BASE}/pengumuman/{a.id}/batal">'
                 f'{csrf_field(session)}<button type="submit">Batalkan</button></form>'
@@ -569,12 +574,21 @@ async def _announcements(request: web.Request, notice: str = "", draft: str = ""
             f'<option value="{esc(d.code)}">{esc(d.name)}</option>'
             for d in console.loket.region.districts
         )
+        topics = "".join(
+            f'<option value="{esc(t)}">{esc(TOPIC_LABELS.get(t, t))} ({esc(o)})</option>'
+            for o in opds
+            for t in OPD_TOPICS.get(o, ())
+        )
         form = (
             f'<form method="post" action="{BASE}/pengumuman">{csrf_field(session)}'
             f'<p><label>OPD <select name="opd">{choices}</select></label> '
-            f'<label>Distrik <select name="district"><option value="">Semua distrik</option>'
-            f"{districts}</select></label></p>"
+            f'<label>Topik <select name="topic"><option value="">Semua topik OPD</option>'
+            f"{topics}</select></label></p>"
+            "<p><label>Distrik (kosong: semua; Ctrl+klik untuk beberapa)<br>"
+            f'<select name="district" multiple size="6">{districts}</select></label></p>'
             f'<p><textarea name="text" rows="6" id="announcement-text">{esc(draft)}</textarea></p>'
+            "<p><label>Waktu kirim (WIT, kosong: sekarang) "
+            '<input type="datetime-local" name="send_at"></label></p>'
             '<button type="submit" name="do" value="pratinjau">Pratinjau</button> '
             '<button type="submit" name="do" value="kirim" id="send">Kirim</button></form>'
         )
@@ -608,22 +622,39 @@ async def announcements_page(request: web.Request) -> web.Response:
 
 
 async def announcements_submit(request: web.Request) -> web.Response:
+    """Queues an announcement as /umumkan does: the text is escaped (Telegram HTML), the
+    preview is the message exactly as citizens get it, a send time is optional."""
     console = _console(request)
     session = _session(request)
     form = await request.post()
     opd = str(form.get("opd", ""))
     text = str(form.get("text", "")).strip()
-    district = str(form.get("district", ""))
+    districts = tuple(str(d) for d in form.getall("district", []) if str(d))
+    topic = str(form.get("topic", "")) or None
     if opd not in session.roles.opds:
         return _refuse(request, 403, "Anda bukan staf OPD ini.")
-    segment = Segment(opd, (district,) if district else ())
-    async with console.loket.sessions() as db:
-        audience = await count(db, "telegram", segment)
+    segment = Segment(opd, districts, topic)
+    if not segment.allowed():
+        return _html(await _announcements(request, "Topik itu bukan milik OPD ini.", text), 422)
     if not text:
         return _html(await _announcements(request, "Teks pengumuman kosong.", text), 422)
+    send_at = None
+    if str(form.get("send_at", "")).strip():
+        now = console.clock().astimezone(console.loket.region.timezone)
+        try:
+            send_at = parse_send_time(str(form["send_at"]), now).astimezone(dt.UTC)
+        except SendTimeError as error:
+            return _html(await _announcements(request, esc(str(error)), text), 422)
+    text_html = html.escape(text, quote=False)
+    async with console.loket.sessions() as db:
+        audience = await count(db, "telegram", segment)
     if form.get("do") != "kirim":
+        shown = render_announcement(console.loket.translator, "id", text_html, "MMK-····").replace(
+            "\n", "<br>"
+        )
         notice = (
-            f"Pratinjau untuk {esc(audience)} penerima:<pre>{esc(text)}</pre>"
+            f"Pratinjau untuk {esc(audience)} penerima, persis seperti yang diterima warga "
+            f'(kodenya diberikan saat dikirim):<div class="preview">{shown}</div>'
             "Tekan Kirim untuk mengirim."
         )
         return _html(await _announcements(request, notice, text))
@@ -632,12 +663,11 @@ async def announcements_submit(request: web.Request) -> web.Response:
             announcement = await store.create_announcement(
                 db,
                 opd=opd,
-                text=text,
+                text=text_html,
                 author_user_id=session.user_id,
                 segment=segment.to_json(),
-                send_at=console.clock(),
+                send_at=send_at,
             )
-            targets = await recipients(db, "telegram", segment)
             await audit(
                 db,
                 session.user_id,
@@ -647,15 +677,29 @@ async def announcements_submit(request: web.Request) -> web.Response:
                     "reference": announcement.reference,
                     "opd": opd,
                     "segment": segment.to_json(),
+                    "send_at": send_at.isoformat() if send_at else None,
                     "via": "console",
                 },
             )
-        await store.enqueue(console.loket.database, announcement.id, targets)
-        if console.wake_broadcasts is not None:  # the service sends it now, not at its next tick
+            targets = [] if send_at else await recipients(db, "telegram", segment)
+        # Sent now: queued here. Scheduled: the broadcast service queues the subscribers of
+        # that moment when it is due (as for /umumkan).
+        if send_at is None:
+            await store.enqueue(console.loket.database, announcement.id, targets)
+        if console.wake_broadcasts is not None:  # the service looks at once, not next tick
             console.wake_broadcasts()
     except ValueError as error:
         return _html(await _announcements(request, esc(str(error)), text), 422)
-    notice = f"Pengumuman {esc(announcement.reference)} diantrekan untuk {len(targets)} penerima."
+    if send_at is None:
+        notice = (
+            f"Pengumuman {esc(announcement.reference)} diantrekan untuk {len(targets)} penerima."
+        )
+    else:
+        local = send_at.astimezone(console.loket.region.timezone)
+        notice = (
+            f"Pengumuman {esc(announcement.reference)} dijadwalkan "
+            f"{esc(local.strftime('%d-%m-%Y %H.%M'))} WIT (saat ini {audience} penerima)."
+        )
     return _html(await _announcements(request, notice))
 
 

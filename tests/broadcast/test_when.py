@@ -26,6 +26,7 @@ NOW = dt.datetime(2026, 11, 29, 13, 5, tzinfo=WIT)
         ("30/11 08.00", dt.datetime(2026, 11, 30, 8, 0, tzinfo=WIT)),
         ("5/1 08:00", dt.datetime(2027, 1, 5, 8, 0, tzinfo=WIT)),  # next January
         ("2026-12-24 18:30", dt.datetime(2026, 12, 24, 18, 30, tzinfo=WIT)),
+        ("2026-12-24T18:30", dt.datetime(2026, 12, 24, 18, 30, tzinfo=WIT)),  # a web form
     ],
 )
 def test_the_ways_staff_write_a_time(text: str, expected: dt.datetime) -> None:

@@ -6,9 +6,11 @@ browser); screenshots go to ``test-artifacts/`` at the repository root, which CI
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -60,10 +62,10 @@ async def browser(chromium: Path) -> AsyncIterator[object]:
             await launched.close()
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
-    """A fresh Loket (SQLite file), sandbox agencies, local Bot API and console per test;
-    the admin of ADMIN_TELEGRAM_IDS is ADMIN_ID."""
+@contextlib.asynccontextmanager
+async def _running_desk(
+    tmp_path: Path, broadcast_options: dict[str, Any] | None = None
+) -> AsyncIterator[ConsoleDesk]:
     api = LocalBotApi(
         BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
     )
@@ -78,6 +80,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
     try:
         async with integration_env({}) as env:
             running = ConsoleDesk(api, settings, dict(env))
+            running.broadcast_options = broadcast_options
             await running.start()
             try:
                 yield running
@@ -88,3 +91,18 @@ async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
             assert tracker is not None and tracker.errors == [], tracker.errors
     finally:
         await api.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
+    """A fresh Loket (SQLite file), sandbox agencies, local Bot API and console per test;
+    the admin of ADMIN_TELEGRAM_IDS is ADMIN_ID. Announcements are queued, not sent."""
+    async with _running_desk(tmp_path) as running:
+        yield running
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def sending_desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
+    """The same, with the broadcast service running as in `loket run`: announcements go out."""
+    async with _running_desk(tmp_path, {"progress_interval": 5.0}) as running:
+        yield running

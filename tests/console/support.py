@@ -14,10 +14,11 @@ from typing import Any
 from aiohttp import web
 from telegram.request import BaseRequest
 
+from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
 from bot.runner import running_application
 from bot.telegram.channel import build_application
-from tests.telegram.support import Citizen, Desk, Reply, UpdateTracker
+from tests.telegram.support import TOKEN, Citizen, Desk, Reply, UpdateTracker
 
 ADMIN_ID = 9001
 STAFF_ID = 9002
@@ -42,6 +43,11 @@ class ConsoleDesk(Desk):
         port = server.sockets[0].getsockname()[1]
         console.set_origin(f"http://127.0.0.1:{port}")
         self.console = console
+        broadcasts = None
+        if self.broadcast_options is not None:  # announcements sent, as in `loket run`
+            options = {"rate": 30.0, **self.broadcast_options}
+            broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=self.api.bot_api_url, **options)
+            console.console.wake_broadcasts = broadcasts.service.wake
         application = build_application(
             loket.frontdesk,
             loket.translator,
@@ -49,10 +55,14 @@ class ConsoleDesk(Desk):
             request=request,
             staff=loket.staff,
             flow_commands=console.commands,
+            composer=broadcasts.composer if broadcasts is not None else None,
         )
         self.tracker = UpdateTracker(application)
         self.application = application
         await self._stack.enter_async_context(running_application(application, polling=polling))
+        if broadcasts is not None:
+            await self._stack.enter_async_context(broadcasts.running(application.bot))
+            self.broadcasts = broadcasts
 
     @property
     def url(self) -> str:

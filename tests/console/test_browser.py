@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from bot.console.app import COOKIE
+from bot.storage import repo
 from tests.console.support import ADMIN_ID, STAFF_ID, ConsoleDesk, sign_in_link
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -182,11 +183,11 @@ async def test_staff_see_their_pages_but_not_the_flow_editor(
         await page.click("#send")
         assert "diantrekan untuk 0 penerima" in await page.inner_text("#notice")
         row = page.locator("tr", has_text="Imunisasi gratis")
-        assert "scheduled" in await row.inner_text()
+        assert "terjadwal" in await row.inner_text()
         await _shot(page, artifacts, "staff-announcements")
         await row.locator("button", has_text="Batalkan").click()
         await page.locator("#notice", has_text="dibatalkan").wait_for()
-        assert "cancelled" in await page.locator("tr", has_text="Imunisasi gratis").inner_text()
+        assert "dibatalkan" in await page.locator("tr", has_text="Imunisasi gratis").inner_text()
     finally:
         await context.close()
     # Without any session nothing is reachable.
@@ -224,3 +225,47 @@ async def test_an_unmatched_question_becomes_an_example_in_one_click(
     async with aiohttp.ClientSession() as http, http.get(desk.url + "/analitik.csv") as response:
         response_csv = response.status
     assert response_csv == 401  # the CSV needs a session like every page
+
+
+async def test_staff_send_from_the_console_and_citizens_get_exactly_the_preview(
+    sending_desk: ConsoleDesk, browser: Any, artifacts: Path
+) -> None:
+    desk = sending_desk
+    admin = desk.citizen(ADMIN_ID, "Admin")
+    await admin.send(f"/peran beri {STAFF_ID} staf dinkes")
+    warga = desk.citizen(5101, "Yosina")
+    await warga.send("/start")
+    assert desk.loket is not None
+    async with desk.loket.sessions() as session, session.begin():
+        user = await repo.find_user(session, "telegram", str(warga.user_id))
+        assert user is not None
+        await repo.save_subscription(session, user.id, "94.04.01", ["dinkes"])
+    staff = desk.citizen(STAFF_ID, "Staf Dinkes")
+    context, page = await _signed_in_page(browser, await sign_in_link(staff))
+    text = "Vaksin <gratis> & aman di Puskesmas Timika, Sabtu 08.00."
+    try:
+        await page.goto(desk.url + "/pengumuman")
+        await page.fill("#announcement-text", text)
+        await page.select_option("select[name=district]", ["94.04.01"])
+        await page.click("text=Pratinjau")
+        notice = await page.inner_text("#notice")
+        assert "Pratinjau untuk 1 penerima" in notice
+        assert text in notice and "Kode pengumuman: MMK-····" in notice
+        await _shot(page, artifacts, "announcement-preview")
+        await page.fill("#announcement-text", text)
+        await page.select_option("select[name=district]", ["94.04.01"])
+        await page.click("#send")
+        assert "diantrekan untuk 1 penerima" in await page.inner_text("#notice")
+        signal = desk.api.bot().signal
+        assert await signal.wait_for(
+            lambda: any("Kode pengumuman" in m.visible_text for m in warga.bot_messages()), 30.0
+        )
+        received = next(m for m in warga.bot_messages() if "Kode pengumuman" in m.visible_text)
+        assert received.visible_text.startswith(text)  # escaped for Telegram, shown as typed
+        # A time in the past is explained, nothing queued.
+        await page.fill("#announcement-text", "Terlambat.")
+        await page.fill("input[name=send_at]", "2020-01-01T08:00")
+        await page.click("#send")
+        assert "sudah lewat" in await page.inner_text("#notice")
+    finally:
+        await context.close()
