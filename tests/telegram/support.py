@@ -30,6 +30,7 @@ from bot.app import Loket, open_loket
 from bot.botapi import CallbackAnswer, LocalBotApi, StoredMessage
 from bot.botapi.state import Signal
 from bot.broadcast.runtime import TelegramBroadcasts
+from bot.observability.updates import UpdateObserver
 from bot.runner import running_application
 from bot.settings import Settings
 from bot.storage import repo
@@ -213,6 +214,9 @@ class Desk:
             staff=loket.staff,
             composer=broadcasts.composer if broadcasts is not None else None,
             on_sent=broadcasts.note_replies if broadcasts is not None else None,
+            # The per-update log line as in `loket run`, so the suite-wide masking check
+            # (tests/observability/leakcheck.py) sees every Telegram test's updates too.
+            observer=UpdateObserver(),
         )
         self.tracker = UpdateTracker(application)
         self.application = application
