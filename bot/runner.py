@@ -84,17 +84,35 @@ async def running_application(
         await application.post_shutdown(application)
 
 
-def _broadcasts(
-    loket: Loket, settings: Settings, token: str, base_url: str | None
-) -> TelegramBroadcasts:
-    """Announcements (/umumkan): their own Bot connection pool, paced to the limit."""
-    return TelegramBroadcasts(
+def _telegram_side(
+    loket: Loket,
+    settings: Settings,
+    channel: ChannelSettings,
+    console: ConsoleService,
+    observability: Observability,
+) -> tuple[Application, TelegramBroadcasts]:  # type: ignore[type-arg]
+    """The PTB Application with every handler, and the announcements it sends: the same in
+    the local mode and on Telegram, only the channel settings differ."""
+    # Announcements (/umumkan): their own Bot connection pool, paced to the limit.
+    broadcasts = TelegramBroadcasts(
         loket,
-        token,
-        base_url=base_url,
+        channel.token,
+        base_url=channel.base_url,
         rate=settings.broadcast_rate,
         paid=settings.broadcast_paid,
     )
+    console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
+    application = build_application(
+        loket.frontdesk,
+        loket.translator,
+        channel,
+        staff=loket.staff,
+        composer=broadcasts.composer,
+        on_sent=broadcasts.note_replies,
+        observer=observability.updates,  # one log line + metrics per update (issue 7)
+        flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
+    )
+    return application, broadcasts
 
 
 async def _wait_for_stop() -> None:
@@ -143,18 +161,7 @@ async def run_local(
     console.set_origin(base)
     try:
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
-        broadcasts = _broadcasts(loket, settings, LOCAL_TOKEN, api.bot_api_url)
-        console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
-        application = build_application(
-            loket.frontdesk,
-            loket.translator,
-            channel,
-            staff=loket.staff,
-            composer=broadcasts.composer,
-            on_sent=broadcasts.note_replies,
-            observer=observability.updates,  # one log line + metrics per update (issue 7)
-            flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
-        )
+        application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
         notifications.delivery.add_channel(
             CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
         )
@@ -183,21 +190,10 @@ async def run_telegram(
     channel = _channel_settings(
         settings, token, settings.telegram_api_base_url, polling=not webhook
     )
-    broadcasts = _broadcasts(loket, settings, token, settings.telegram_api_base_url)
     # The admin console (issue 6) at /konsol on the listen_host web server below.
     console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
     console.set_origin(f"http://{settings.listen_host}:{port}")
-    console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
-    application = build_application(
-        loket.frontdesk,
-        loket.translator,
-        channel,
-        staff=loket.staff,
-        composer=broadcasts.composer,
-        on_sent=broadcasts.note_replies,
-        observer=observability.updates,  # one log line + metrics per update (issue 7)
-        flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
-    )
+    application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
     notifications = build_notifications(
         loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
     )
