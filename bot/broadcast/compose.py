@@ -31,7 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast.message import render_announcement
 from bot.broadcast.sender import Media
-from bot.broadcast.store import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, free_reference
+from bot.broadcast.store import (
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    cancel,
+    find_by_reference,
+    free_reference,
+)
 from bot.broadcast.when import EXAMPLE, SendTimeError, parse_send_time
 from bot.i18n import Translator
 from bot.region import Region
@@ -39,6 +45,7 @@ from bot.staff import audience
 from bot.staff.audience import OPD_TOPICS, REGENCY, TOPIC_LABELS, Segment
 from bot.staff.roles import RoleSet, audit
 from bot.storage.models import Announcement, utcnow
+from bot.storage.repo import as_utc
 
 # Steps where the author's next typed message belongs to the draft.
 TYPING_STEPS = ("text", "schedule")
@@ -474,8 +481,6 @@ class Composer:
         return StaffMessage(_e("\n".join(lines)))
 
     async def _cancel_by_reference(self, actor: Actor, code: str) -> StaffMessage:
-        from bot.broadcast.store import find_by_reference
-
         async with self.sessions() as session:
             found = await find_by_reference(session, code)
             announcement_id = found.id if found is not None else None
@@ -500,10 +505,9 @@ class Composer:
                 {"reference": reference, "opd": found.opd, "was": found.status},
                 at=self.clock(),
             )
-        stopped = await self.stop(announcement_id) if self.stop is not None else False
-        if not stopped:  # no service in this process: cancel in the database directly
-            from bot.broadcast.store import cancel
-
+        if self.stop is not None:  # the service: cancels and stops its running sender at once
+            stopped = await self.stop(announcement_id)
+        else:  # no service in this process: the database alone (a sender notices it)
             async with self.sessions() as session, session.begin():
                 stopped = await cancel(session, announcement_id)
         if not stopped:
@@ -535,9 +539,7 @@ class Composer:
         return "pelanggan " + ", ".join(part.strip() for part in parts)
 
     def _when(self, moment: dt.datetime) -> str:
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        local = moment.astimezone(self.region.timezone)
+        local = as_utc(moment).astimezone(self.region.timezone)
         return format_datetime(local, "EEEE, d MMMM y, HH.mm", locale="id")
 
     async def _draft_of(self, session: AsyncSession, actor: Actor) -> Announcement | None:

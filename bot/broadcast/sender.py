@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.broadcast.message import render_announcement
@@ -61,6 +60,7 @@ from bot.storage.models import (
     BroadcastInactive,
     utcnow,
 )
+from bot.storage.repo import as_utc, dialect_insert
 
 logger = logging.getLogger(__name__)
 
@@ -559,9 +559,7 @@ class BroadcastSender:
             return None
         if due is None:
             return 0.001
-        if due.tzinfo is None:  # SQLite hands back naive UTC
-            due = due.replace(tzinfo=dt.UTC)
-        return max((due - self._wallclock()).total_seconds(), 0.001)
+        return max((as_utc(due) - self._wallclock()).total_seconds(), 0.001)
 
     # -- progress and the report ---------------------------------------------------------
 
@@ -647,12 +645,10 @@ class BroadcastSender:
 
 def _insert_inactive(dialect: str) -> Any:
     """A 403 marks the citizen inactive, or renews an older mark (they had written since)."""
-    if dialect == "sqlite":
-        insert = sqlite.insert(INACTIVE)
-    elif dialect == "postgresql":
-        insert = postgresql.insert(INACTIVE)
-    else:
+    make = dialect_insert(dialect)
+    if make is None:
         return INACTIVE.insert()
+    insert = make(INACTIVE)
     return insert.on_conflict_do_update(
         index_elements=[INACTIVE.c.user_id],
         set_={"reason": insert.excluded.reason, "at": insert.excluded.at},

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.storage.models import (
@@ -25,6 +24,7 @@ from bot.storage.models import (
     User,
     utcnow,
 )
+from bot.storage.repo import dialect_insert
 
 REFERENCE_PREFIX = "MMK"
 # No 0/O, 1/I/L, 5/S, 2/Z: a code read aloud or copied by hand stays unambiguous.
@@ -136,12 +136,8 @@ def _chunks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str
 
 
 def _insert_ignoring_duplicates(connection: AsyncConnection) -> Any:
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        return sqlite.insert(DELIVERIES).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(DELIVERIES).on_conflict_do_nothing()
-    return DELIVERIES.insert()
+    make = dialect_insert(connection.dialect.name)
+    return DELIVERIES.insert() if make is None else make(DELIVERIES).on_conflict_do_nothing()
 
 
 async def enqueue(

@@ -26,6 +26,7 @@ from bot.engine.messages import Inbound, Outbound
 from bot.i18n import N_, Translator
 from bot.region import Region
 from bot.staff.audience import REGENCY
+from bot.storage.repo import as_utc
 
 # ``MMK-7K3Q``, ``mmk 7k3q``, ``MMK7K3Q``: what a citizen types or copies.
 REFERENCE_PATTERN = re.compile(
@@ -155,7 +156,5 @@ class AnnouncementCheck:
     def _when(self, moment: dt.datetime | None, locale: str) -> str:
         if moment is None:
             return "-"
-        if moment.tzinfo is None:  # SQLite hands back naive UTC
-            moment = moment.replace(tzinfo=dt.UTC)
-        local = moment.astimezone(self._region.timezone)
+        local = as_utc(moment).astimezone(self._region.timezone)
         return format_datetime(local, "d MMMM y, HH.mm", locale=locale)

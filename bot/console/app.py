@@ -31,7 +31,7 @@ from bot.console.html import csrf_field, esc, page, table
 from bot.console.preview import preview_turn, replace_file
 from bot.flows.loader import FlowSetError
 from bot.flows.versions import FlowVersions, add_example
-from bot.staff.audience import OPD_TOPICS, TOPIC_LABELS, Segment, count, recipients
+from bot.staff.audience import OPD_TOPICS, TOPIC_LABELS, Segment, count
 from bot.staff.roles import audit
 from bot.storage.models import Announcement, utcnow
 
@@ -681,19 +681,14 @@ async def announcements_submit(request: web.Request) -> web.Response:
                     "via": "console",
                 },
             )
-            targets = [] if send_at else await recipients(db, "telegram", segment)
-        # Sent now: queued here. Scheduled: the broadcast service queues the subscribers of
-        # that moment when it is due (as for /umumkan).
-        if send_at is None:
-            await store.enqueue(console.loket.database, announcement.id, targets)
+        # The broadcast service queues the subscribers of the moment it is due (now, or at
+        # send_at) and sends it, exactly as for /umumkan.
         if console.wake_broadcasts is not None:  # the service looks at once, not next tick
             console.wake_broadcasts()
     except ValueError as error:
         return _html(await _announcements(request, esc(str(error)), text), 422)
     if send_at is None:
-        notice = (
-            f"Pengumuman {esc(announcement.reference)} diantrekan untuk {len(targets)} penerima."
-        )
+        notice = f"Pengumuman {esc(announcement.reference)} diantrekan untuk {audience} penerima."
     else:
         local = send_at.astimezone(console.loket.region.timezone)
         notice = (

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.staff.roles import RoleSet, roles_of
 from bot.storage.models import ConsoleLoginToken, ConsoleSession, utcnow
+from bot.storage.repo import as_utc
 
 LINK_LIFETIME = dt.timedelta(minutes=10)
 SESSION_LIFETIME = dt.timedelta(hours=8)
@@ -116,7 +117,7 @@ class ConsoleAuth:
             return None
         async with self.sessions() as session:
             row = await session.get(ConsoleSession, digest(cookie))
-            if row is None or _aware(row.expires_at) <= self.clock():
+            if row is None or as_utc(row.expires_at) <= self.clock():
                 return None
             roles = await roles_of(session, row.user_id)
             if roles.is_citizen:
@@ -126,8 +127,3 @@ class ConsoleAuth:
     async def end(self, key: str) -> None:
         async with self.sessions() as session, session.begin():
             await session.execute(delete(ConsoleSession).where(ConsoleSession.session_hash == key))
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite gives naive datetimes back; every stored time is UTC."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -154,7 +154,8 @@ _insert_user: dict[str, Any] = {}
 _upsert_state: dict[str, Any] = {}
 
 
-def _dialect_insert(dialect: str) -> Any:
+def dialect_insert(dialect: str) -> Any:
+    """``insert`` of the dialect, for ``on_conflict_*`` (None for another database)."""
     if dialect == "sqlite":
         return sqlite.insert
     if dialect == "postgresql":
@@ -203,7 +204,7 @@ async def create_user(
     dialect = connection.dialect.name
     statement = _insert_user.get(dialect)
     if statement is None:
-        make = _dialect_insert(dialect)
+        make = dialect_insert(dialect)
         if make is not None:
             statement = make(_users).on_conflict_do_nothing(
                 index_elements=[_users.c.channel, _users.c.external_id]
@@ -230,7 +231,7 @@ async def create_user(
 def _state_upsert(dialect: str) -> Any:
     statement = _upsert_state.get(dialect)
     if statement is None:
-        make = _dialect_insert(dialect)
+        make = dialect_insert(dialect)
         if make is None:
             return None
         statement = make(_conversations)
@@ -471,6 +472,10 @@ async def count_rows_for_user(session: AsyncSession, user_id: int) -> dict[str, 
 # -- followed applications and their status notifications -------------------------------------
 
 
+@overload
+def as_utc(moment: dt.datetime) -> dt.datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
 def as_utc(moment: dt.datetime | None) -> dt.datetime | None:
     """A timestamp as aware UTC; SQLite hands stored ones back naive (they are stored in UTC)."""
     if moment is None:

@@ -18,14 +18,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.app import open_loket
 from bot.botapi import BotApiLimits, LocalBotApi
-from bot.broadcast.store import create_announcement
 from bot.settings import Settings
-from bot.staff.audience import Segment
-from bot.storage.models import AnnouncementDelivery, Subscription, User
+from bot.storage.models import AnnouncementDelivery
+from tests.support.announcements import prepare_broadcast
 
 TOKEN = "777000:LOKET-KILL-TEST"
 RECIPIENTS = 150
@@ -49,35 +48,13 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 async def prepare(database_url: str) -> str:
     """Citizens subscribed to health news, a staff author and one announcement due now."""
-    async with open_loket(Settings(database_url=database_url, env={})) as loket:
-        async with loket.database.begin() as connection:
-            await connection.execute(
-                insert(User),
-                [{"channel": "telegram", "external_id": str(AUTHOR)}]
-                + [
-                    {"channel": "telegram", "external_id": str(FIRST_CHAT + i)}
-                    for i in range(RECIPIENTS)
-                ],
-            )
-            users = (await connection.execute(select(User.id, User.external_id))).all()
-            await connection.execute(
-                insert(Subscription),
-                [
-                    {"user_id": uid, "district": "94.04.01", "topics": "dinkes"}
-                    for uid, ext in users
-                    if ext != str(AUTHOR)
-                ],
-            )
-        author = next(uid for uid, ext in users if ext == str(AUTHOR))
-        async with loket.sessions() as session, session.begin():
-            announcement = await create_announcement(
-                session,
-                opd="dinkes",
-                text="Imunisasi campak gratis di semua puskesmas, Senin 08.00 WIT.",
-                author_user_id=author,
-                segment=Segment("dinkes").to_json(),
-            )
-            return announcement.reference
+    return await prepare_broadcast(
+        database_url,
+        author=AUTHOR,
+        first_chat=FIRST_CHAT,
+        recipients=RECIPIENTS,
+        text="Imunisasi campak gratis di semua puskesmas, Senin 08.00 WIT.",
+    )
 
 
 async def start_loket(

@@ -106,6 +106,17 @@ async def reference_of(desk: Desk) -> str:
         return found.reference
 
 
+async def schedule(desk: Desk, petugas: Citizen, text: str, when: str) -> str:
+    """Staff schedule ``text`` to every subscriber at ``when``; returns its reference."""
+    await petugas.send("/umumkan")
+    await petugas.send(text)
+    await petugas.click("Semua pelanggan")
+    await petugas.click("Jadwalkan")
+    await petugas.send(when)
+    await petugas.click("Ya, jadwalkan")
+    return await reference_of(desk)
+
+
 def announcements_in(citizen: Citizen) -> list[str]:
     return [m.visible_text for m in citizen.bot_messages() if "Kode pengumuman" in m.visible_text]
 
@@ -291,13 +302,7 @@ async def test_berhenti_takes_effect_before_the_next_message(
 ) -> None:
     await subscribe(desk, warga, WANIA, ["dinkes"])
     await make_staff(admin)
-    await petugas.send("/umumkan")
-    await petugas.send("Pengumuman kedua.")
-    await petugas.click("Semua pelanggan")
-    await petugas.click("Jadwalkan")
-    await petugas.send("besok 09.00")
-    await petugas.click("Ya, jadwalkan")
-    reference = await reference_of(desk)
+    reference = await schedule(desk, petugas, "Pengumuman kedua.", "besok 09.00")
     await warga.send("/berhenti")
     wallclock.advance(dt.timedelta(days=2))
     assert desk.broadcasts is not None
@@ -311,13 +316,7 @@ async def test_staff_cancel_a_scheduled_announcement_and_list(
 ) -> None:
     await subscribe(desk, warga, WANIA, ["dinkes"])
     await make_staff(admin)
-    await petugas.send("/umumkan")
-    await petugas.send("Akan dibatalkan.")
-    await petugas.click("Semua pelanggan")
-    await petugas.click("Jadwalkan")
-    await petugas.send("lusa 10:00")
-    await petugas.click("Ya, jadwalkan")
-    reference = await reference_of(desk)
+    reference = await schedule(desk, petugas, "Akan dibatalkan.", "lusa 10:00")
     reply = await petugas.send("/umumkan daftar")
     assert reference in reply.text and "terjadwal" in reply.text
     reply = await petugas.send(f"/umumkan batal {reference}")

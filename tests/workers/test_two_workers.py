@@ -19,14 +19,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from bot.app import open_loket
 from bot.botapi import BotApiLimits, LocalBotApi
-from bot.broadcast.store import create_announcement
 from bot.settings import Settings
-from bot.staff.audience import Segment
-from bot.storage.models import AnnouncementDelivery, InboxUpdate, Subscription, User
+from bot.storage.models import AnnouncementDelivery, InboxUpdate
+from tests.support.announcements import prepare_broadcast
 from tests.workers.support import RoundRobin, WorkerProcess, free_port, worker_env
 
 TOKEN = "778000:LOKET-TWO-WORKERS"
@@ -61,36 +60,14 @@ async def api() -> AsyncIterator[LocalBotApi]:
 
 async def prepare(database_url: str, send_at: dt.datetime) -> str:
     """Subscribers of health news, their author and one announcement due at ``send_at``."""
-    async with open_loket(Settings(database_url=database_url, env={})) as loket:
-        async with loket.database.begin() as connection:
-            await connection.execute(
-                insert(User),
-                [{"channel": "telegram", "external_id": str(AUTHOR)}]
-                + [
-                    {"channel": "telegram", "external_id": str(FIRST_RECIPIENT + i)}
-                    for i in range(RECIPIENTS)
-                ],
-            )
-            users = (await connection.execute(select(User.id, User.external_id))).all()
-            await connection.execute(
-                insert(Subscription),
-                [
-                    {"user_id": uid, "district": "94.04.01", "topics": "dinkes"}
-                    for uid, ext in users
-                    if ext != str(AUTHOR)
-                ],
-            )
-        author = next(uid for uid, ext in users if ext == str(AUTHOR))
-        async with loket.sessions() as session, session.begin():
-            announcement = await create_announcement(
-                session,
-                opd="dinkes",
-                text="Posyandu balita serentak Sabtu 08.00 WIT di semua kampung.",
-                author_user_id=author,
-                segment=Segment("dinkes").to_json(),
-                send_at=send_at,
-            )
-            return announcement.reference
+    return await prepare_broadcast(
+        database_url,
+        author=AUTHOR,
+        first_chat=FIRST_RECIPIENT,
+        recipients=RECIPIENTS,
+        text="Posyandu balita serentak Sabtu 08.00 WIT di semua kampung.",
+        send_at=send_at,
+    )
 
 
 async def test_two_workers_keep_order_and_share_one_broadcast(
