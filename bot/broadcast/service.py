@@ -41,6 +41,7 @@ from bot.broadcast.sender import BroadcastSender, LiveWorkers, Progress, Report,
 from bot.i18n import Translator
 from bot.staff import audience
 from bot.storage.models import Announcement, AnnouncementDelivery, utcnow
+from bot.storage.repo import as_utc
 
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -121,6 +122,9 @@ class BroadcastService:
 
     async def run(self) -> None:
         while True:
+            # Cleared before looking, never after: a wake() that comes while the queue is
+            # being read (a staff member confirming right then) must cut the next wait short.
+            self._wake.clear()
             try:
                 announcement_id = await self._next_due()
             except Exception:  # a database hiccup must not end the loop for good
@@ -178,8 +182,7 @@ class BroadcastService:
         next_at = await self._next_send_at()
         if next_at is not None:
             wait = min(wait, max((next_at - self._wallclock()).total_seconds(), 0.0))
-        self._wake.clear()
-        if wait <= 0:
+        if wait <= 0 or self._wake.is_set():
             return
         sleeper = asyncio.ensure_future(self._sleep(wait))
         waker = asyncio.ensure_future(self._wake.wait())
@@ -216,9 +219,7 @@ class BroadcastService:
             moment = await session.scalar(
                 select(func.min(Announcement.send_at)).where(Announcement.status == "scheduled")
             )
-        if moment is None:
-            return None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+        return as_utc(moment)
 
     async def _enqueue_if_needed(self, announcement_id: int) -> None:
         """A ``scheduled`` announcement without deliveries gets its recipients now."""
