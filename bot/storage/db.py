@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SyncEngine
@@ -26,6 +27,22 @@ def async_url(url: str) -> str:
     return url
 
 
+def _use_wal(cursor: Any) -> None:
+    """WAL is a property of the database file, set once by whichever connection comes first.
+    Switching needs the file to itself, and SQLite refuses at once ("database is locked",
+    no busy wait) while another process holds a transaction, e.g. two workers starting
+    together on a new file, one of them migrating. That other connection sets WAL too, so
+    the refusal is left alone; any later connection finds the file in WAL already."""
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as error:
+        if "locked" not in str(error):
+            raise
+
+
 def make_engine(url: str) -> AsyncEngine:
     url = async_url(url)
     if url.startswith("sqlite"):
@@ -41,7 +58,7 @@ def make_engine(url: str) -> AsyncEngine:
             # ON DELETE CASCADE (used by /hapusdata) actually cascade in SQLite.
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             # The driver's own implicit BEGIN is turned off so that "begin" below decides.
