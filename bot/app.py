@@ -41,9 +41,12 @@ def build_registry(
     translator: Translator,
     clients: OpdClients,
     session_factory: async_sessionmaker[AsyncSession] | None,
+    clock: Clock = system_clock,
 ) -> Registry:
+    """Every validator and action a flow may name. "Today" for validators is the region's
+    local date from ``clock`` (WIT in Mimika: 1 January starts at 15.00 UTC)."""
     registry = Registry()
-    register_validators(registry)
+    register_validators(registry, today=lambda: region.now(clock()).date())
     register_actions(registry, clients, translator, {d.code: d.name for d in region.districts})
     register_core_actions(registry, session_factory, region, translator)
     register_follow_actions(registry, session_factory, translator, StatusSource(clients))
@@ -160,7 +163,7 @@ async def open_loket(
     """
     region = load_region(settings.region_file)
     translator = Translator.load()
-    database = make_engine(settings.database_url)
+    database = make_engine(settings.database_url, clock=clock)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(database.dispose)
         # An empty database is migrated to head here (one command for a newcomer); one that
@@ -171,7 +174,7 @@ async def open_loket(
             integration_env if integration_env is not None else settings.env
         )
         clients = await stack.enter_async_context(OpdClients.open(integration_settings))
-        registry = build_registry(region, translator, clients, session_factory)
+        registry = build_registry(region, translator, clients, session_factory, clock)
         flows = await _initial_flows(session_factory, settings, known_names(registry, region))
         runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
         frontdesk = FrontDesk(

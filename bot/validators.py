@@ -190,8 +190,9 @@ validate_ak1_number = _number_validator(
 )
 
 
-def make_year_validator(today: Callable[[], date] = date.today) -> Callable[[str], Validation]:
-    """A tax or report year: four digits from 2000 to next year (``today`` is injectable)."""
+def make_year_validator(today: Callable[[], date]) -> Callable[[str], Validation]:
+    """A tax or report year: four digits from 2000 to next year. ``today`` is the region's
+    local date (WIT), never the machine's: the year turns at midnight in Timika."""
 
     def validate(text: str) -> Validation:
         cleaned = text.strip()
@@ -242,7 +243,7 @@ def validate_free_text(text: str) -> Validation:
     return Validation(ok=True, value=cleaned)
 
 
-def register_validators(registry: Registry, *, today: Callable[[], date] = date.today) -> None:
+def register_validators(registry: Registry, *, today: Callable[[], date]) -> None:
     """Registers ``nik``, ``nop``, ``application_number``, ``ak1_number``, ``year``,
     ``free_text``. ``today`` decides the latest accepted year (inject it in tests)."""
     registry.add_validator("nik", validate_nik)

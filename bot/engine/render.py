@@ -142,7 +142,8 @@ class Renderer:
         return "; ".join(parts)
 
     def _zone_name(self) -> str:
-        return dt.datetime.now(self.region.timezone).strftime("%Z")
+        """ "WIT": Indonesia keeps no daylight saving, so any instant names the zone."""
+        return dt.datetime(2026, 1, 1, tzinfo=self.region.timezone).strftime("%Z")
 
     def opening_note(self, office: Office, now: dt.datetime, locale: str) -> str:
         """Whether the office is open right now and, if not, when it opens next."""

@@ -58,7 +58,7 @@ async def record_change(session: AsyncSession, change: Change) -> int:
             continue
         follow.last_status = change.status
         follow.last_updated_at = moment
-        follow.changed_at = repo.utcnow()
+        follow.changed_at = repo.session_now(session)
         if final:
             follow.active = False
         queued = await repo.queue_notification(

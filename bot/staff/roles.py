@@ -15,7 +15,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage import repo
-from bot.storage.models import AuditLog, Role, User, utcnow
+from bot.storage.models import AuditLog, Role, User
+from bot.storage.repo import session_now
 
 ADMIN = "admin"
 STAFF = "staff"
@@ -130,7 +131,7 @@ async def audit(
             action=action,
             target=target,
             detail=dict(detail),
-            at=at or utcnow(),
+            at=at or session_now(session),
         )
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy.engine import Engine as SyncEngine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.storage.migrate import ensure_schema
+from bot.storage.models import CLOCK_OPTION
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///loket.sqlite3"
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -43,14 +46,19 @@ def _use_wal(cursor: Any) -> None:
             raise
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, *, clock: Callable[[], dt.datetime] | None = None) -> AsyncEngine:
+    """``clock`` stamps rows (``created_at``...) with the front desk's "now" (see
+    bot.storage.models.CLOCK_OPTION); without it they get the wall clock."""
     url = async_url(url)
+    options = {CLOCK_OPTION: clock} if clock is not None else {}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Waiting writers queue for up to 30 s instead of failing after the driver's 5 s.
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, execution_options=options
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +84,7 @@ def make_engine(url: str) -> AsyncEngine:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, execution_options=options)
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker:  # type: ignore[type-arg]

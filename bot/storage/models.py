@@ -20,9 +20,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# Execution option carrying the front desk's clock (set by bot.storage.db.make_engine). Rows
+# are stamped with the same "now" the logic compares them with: a test that moves its clock
+# moves the stamps too, and retention ("older than a week") holds whatever the calendar says.
+CLOCK_OPTION = "loket_clock"
+
 
 def utcnow() -> dt.datetime:
+    """The wall clock, for what is about processes rather than data (leases, heartbeats)."""
     return dt.datetime.now(dt.UTC)
+
+
+def options_now(options: Any) -> dt.datetime:
+    """ "Now" from a connection's execution options: the injected clock, else the wall clock."""
+    clock = options.get(CLOCK_OPTION) if options else None
+    return clock().astimezone(dt.UTC) if clock is not None else utcnow()
+
+
+def stamp(context: Any) -> dt.datetime:
+    """Column default: SQLAlchemy passes the execution context, which carries the clock."""
+    return options_now(context.execution_options)
 
 
 # Every constraint gets a predictable name on every database (bot/storage/migrations): a later
@@ -51,8 +68,8 @@ class User(Base):
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(8), default="id")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class Conversation(Base):
@@ -66,7 +83,7 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     flow_version: Mapped[str | None] = mapped_column(String(32))
     expires_at: Mapped[dt.datetime | None] = mapped_column()
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class Event(Base):
@@ -83,7 +100,7 @@ class Event(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
     kind: Mapped[str] = mapped_column(String(32))
     intent: Mapped[str | None] = mapped_column(String(64))
     step: Mapped[str | None] = mapped_column(String(128))
@@ -98,7 +115,7 @@ class UnmatchedQuestion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
     locale: Mapped[str] = mapped_column(String(8))
     text: Mapped[str] = mapped_column(Text)
 
@@ -116,7 +133,7 @@ class CitizenRequest(Base):
     intent: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class Subscription(Base):
@@ -129,7 +146,7 @@ class Subscription(Base):
     )
     district: Mapped[str] = mapped_column(String(16))
     topics: Mapped[str] = mapped_column(String(200))
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class FollowedApplication(Base):
@@ -153,8 +170,8 @@ class FollowedApplication(Base):
     last_status: Mapped[str | None] = mapped_column(String(32))
     last_updated_at: Mapped[dt.datetime | None] = mapped_column()
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class StatusNotification(Base):
@@ -182,7 +199,7 @@ class StatusNotification(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
 
 
@@ -205,7 +222,7 @@ class Announcement(Base):
     author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     segment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     send_at: Mapped[dt.datetime | None] = mapped_column()
     started_at: Mapped[dt.datetime | None] = mapped_column()
     finished_at: Mapped[dt.datetime | None] = mapped_column()
@@ -272,7 +289,7 @@ class BroadcastInactive(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     reason: Mapped[str] = mapped_column(String(200))
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class Role(Base):
@@ -291,7 +308,7 @@ class Role(Base):
     role: Mapped[str] = mapped_column(String(16))
     opd: Mapped[str | None] = mapped_column(String(32))
     granted_by: Mapped[int | None] = mapped_column(Integer)
-    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class AuditLog(Base):
@@ -314,7 +331,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str | None] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 # -- Admin console and flow versions (issue 6, bot/console, bot/flows/versions.py) -----------
@@ -338,7 +355,7 @@ class FlowVersion(Base):
     sources: Mapped[dict[str, Any]] = mapped_column(JSON)
     # What changed against the previous version (flows/steps/intents added, removed, changed).
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
 class ConsoleLoginToken(Base):
@@ -349,7 +366,7 @@ class ConsoleLoginToken(Base):
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     expires_at: Mapped[dt.datetime] = mapped_column()
     used_at: Mapped[dt.datetime | None] = mapped_column()
 
@@ -362,7 +379,7 @@ class ConsoleSession(Base):
     session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     csrf: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
     expires_at: Mapped[dt.datetime] = mapped_column()
 
 

@@ -29,8 +29,19 @@ from bot.storage.models import (
     Subscription,
     UnmatchedQuestion,
     User,
-    utcnow,
+    options_now,
 )
+
+
+def session_now(session: AsyncSession) -> dt.datetime:
+    """ "Now" for rows written in this session: the clock the engine was made with."""
+    return options_now(session.sync_session.get_bind().get_execution_options())
+
+
+def connection_now(connection: AsyncConnection) -> dt.datetime:
+    """ "Now" for rows written on this connection (``session_now`` for Core writes)."""
+    return options_now(connection.sync_connection.get_execution_options())
+
 
 # Every table that holds something about one citizen. /hapusdata deletes from all of them,
 # and a test checks that this list covers every table with a user_id column.
@@ -91,7 +102,7 @@ async def save_state(session: AsyncSession, user_id: int, state: ConversationSta
     row.state = state.to_json()
     row.flow_version = state.flow_version
     row.expires_at = state.expires_at
-    row.updated_at = utcnow()
+    row.updated_at = session_now(session)
 
 
 async def append_events(
@@ -103,7 +114,7 @@ async def append_events(
     intent: str | None,
     at: dt.datetime | None = None,
 ) -> None:
-    moment = at or utcnow()
+    moment = at or session_now(session)
     session.add_all(
         Event(
             user_id=user_id,
@@ -212,7 +223,7 @@ async def create_user(
         else:
             statement = insert(_users)
         _insert_user[dialect] = statement
-    now = utcnow()
+    now = connection_now(connection)
     await connection.execute(
         statement,
         {
@@ -259,7 +270,7 @@ async def store_turns(
     touches = []
     states = []
     events = []
-    updated = utcnow()
+    updated = connection_now(connection)
     for user_id, state, transitions, at in turns:
         touches.append({"uid": user_id, "locale": state.locale, "at": at})
         states.append(
@@ -349,7 +360,7 @@ async def save_subscription(
         session.add(row)
     row.district = district
     row.topics = ",".join(sorted(set(topics)))
-    row.updated_at = utcnow()
+    row.updated_at = session_now(session)
 
 
 async def get_subscription(session: AsyncSession, user_id: int) -> Subscription | None:
@@ -527,7 +538,7 @@ async def save_follow(
     row.active = True
     row.last_status = status
     row.last_updated_at = as_utc(updated_at)
-    row.changed_at = utcnow()
+    row.changed_at = session_now(session)
     await session.flush()
     return row, was_active
 
@@ -541,7 +552,7 @@ async def stop_follows(
     for row in rows:
         if (opd is None or row.opd == opd) and (number is None or row.number == number):
             row.active = False
-            row.changed_at = utcnow()
+            row.changed_at = session_now(session)
             stopped += 1
     return stopped
 
