@@ -7,6 +7,8 @@ module-scoped apps ask for ``module_backend`` instead (tests/support/fixtures.py
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,6 +24,14 @@ from tests.support.database import (
 # The masking test (issue 7): every log record of the run is checked for a whole NIK, NOP,
 # phone number or bot token; a leak fails the run (tests/observability/leakcheck.py).
 pytest_plugins = ["tests.observability.leakcheck"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under scripts/test-dates.sh the calendar is moved; a run where it did not move (the
+    library not preloaded) would prove nothing, so it stops at once."""
+    expected = os.environ.get("LOKET_TEST_FROZEN_DATE")
+    if expected and dt.datetime.now(dt.UTC).date().isoformat() != expected:
+        raise pytest.UsageError(f"LOKET_TEST_FROZEN_DATE={expected} but today is not that date")
 
 
 @pytest.fixture(scope="session")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.app import build_registry
+from bot.i18n import Translator
+from bot.region import load_region
 from bot.registry import Registry, Validation
+from bot.settings import Settings
 from bot.validators import (
     make_year_validator,
     register_validators,
@@ -16,6 +21,7 @@ from bot.validators import (
     validate_application_number,
     validate_free_text,
 )
+from integrations import OpdClients
 
 
 def message(result: Validation) -> str:
@@ -119,3 +125,19 @@ def test_free_text_never_crashes_and_cleans(text: str) -> None:
     result = validate_free_text(text)
     if result.ok:
         assert result.value and 1 <= len(result.value) <= 1000
+
+
+def test_the_year_turns_at_midnight_in_timika_not_in_utc() -> None:
+    """1 January 2027, 01.00 WIT is still 31 December 2026 in UTC: 2028 ("next year") is
+    accepted from WIT midnight on, as a citizen in Timika would expect."""
+    region = load_region(Settings.from_env({}).region_file)
+    new_year_in_timika = dt.datetime(2026, 12, 31, 16, 0, tzinfo=dt.UTC)
+    registry = build_registry(
+        region, Translator.load(), OpdClients(), None, clock=lambda: new_year_in_timika
+    )
+    assert registry.validator("year")("2028").ok
+    late_december = dt.datetime(2026, 12, 31, 14, 0, tzinfo=dt.UTC)  # 23.00 WIT
+    registry = build_registry(
+        region, Translator.load(), OpdClients(), None, clock=lambda: late_december
+    )
+    assert not registry.validator("year")("2028").ok
