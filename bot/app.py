@@ -47,7 +47,9 @@ def build_registry(
     local date from ``clock`` (WIT in Mimika: 1 January starts at 15.00 UTC)."""
     registry = Registry()
     register_validators(registry, today=lambda: region.now(clock()).date())
-    register_actions(registry, clients, translator, {d.code: d.name for d in region.districts})
+    register_actions(
+        registry, clients, translator, {d.code: d.name for d in region.districts}, now=clock
+    )
     register_core_actions(registry, session_factory, region, translator)
     register_follow_actions(registry, session_factory, translator, StatusSource(clients))
     return registry

@@ -4,7 +4,7 @@ Usage at start-up::
 
     settings = load_settings(os.environ)
     async with OpdClients.open(settings) as clients:
-        register_actions(registry, clients, translator, districts)
+        register_actions(registry, clients, translator, districts, now=clock)
         ...  # run the bot
 
 Nothing here touches the network or creates a session at import time; the shared aiohttp

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from bot.i18n import N_, Translator
@@ -20,7 +21,8 @@ from bot.registry import ActionCall, ActionResult, Registry
 from integrations import OpdClients
 from integrations.dinkes import DinkesClient, ImmunizationSession
 from integrations.errors import InvalidReply, NotFound, OpdError, Unavailable
-from integrations.formatting import clock, long_date, moment_text, rupiah, supported
+from integrations.formatting import clock, long_date, moment_text, place_text, rupiah, supported
+from integrations.shapes import WIT
 
 logger = logging.getLogger("integrations.actions")
 
@@ -68,11 +70,20 @@ class _Actions:
     """The action implementations; dependencies are passed in, nothing is global."""
 
     def __init__(
-        self, clients: OpdClients, translator: Translator, districts: Mapping[str, str]
+        self,
+        clients: OpdClients,
+        translator: Translator,
+        districts: Mapping[str, str],
+        now: Callable[[], datetime],
     ) -> None:
         self._clients = clients
         self._translator = translator
         self._districts = districts
+        self._now = now
+
+    def _wit_now(self) -> datetime:
+        """The injected clock's moment in WIT: "today" and "already over" are Timika's."""
+        return self._now().astimezone(WIT)
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -177,7 +188,14 @@ class _Actions:
             assert client is not None
             code = _param(call, "district")
             name = self._district(code)
-            visits = await client.mobile_services(code)
+            now = self._wit_now()
+            # An OPD may still list a visit that is over (earlier today, or days ago): a
+            # citizen must not travel to it, so only visits that have not ended are shown.
+            visits = [
+                v
+                for v in await client.mobile_services(code)
+                if datetime.combine(v.date, v.end_time, tzinfo=WIT) > now
+            ]
             lines = [
                 self._t(
                     call,
@@ -373,13 +391,16 @@ class _Actions:
                     sessions, failed, names = await self._schedules(client, code)
             except TimeoutError:
                 raise Unavailable("dinkes", "timeout") from None
+            # Sessions carry a day but no hours in the Dinkes contract: one is upcoming
+            # through its whole day (WIT) and gone from the next.
+            today: date = self._wit_now().date()
+            sessions = [s for s in sessions if s.date >= today]
             lines = [
                 self._t(
                     call,
-                    N_("• {date}, {facility}, {location}: {vaccines}"),
+                    N_("• {date}, {place}: {vaccines}"),
                     date=long_date(s.date, call.locale),
-                    facility=names.get(s.facility, s.facility),
-                    location=s.location,
+                    place=place_text(names.get(s.facility, s.facility), s.location),
                     vaccines=", ".join(s.vaccines) or "-",
                 )
                 for s in sessions
@@ -457,6 +478,31 @@ class _Actions:
             )
             due = long_date(bill.due_date, call.locale)
             status_text = self._t(call, PBB_STATUS_TEXT[bill.status])
+            # Due "on" the date means payable through that whole day in Timika.
+            overdue = bill.status == "unpaid" and self._wit_now().date() > bill.due_date
+            if overdue:
+                due_text = self._t(
+                    call,
+                    N_(
+                        "Tagihan ini sudah lewat jatuh tempo ({date}). Denda keterlambatan 1% "
+                        "per bulan dari pokok, paling lama 24 bulan (UU 1/2022); denda yang "
+                        "tercatat di Bapenda saat ini {penalty}. Segera lunasi agar denda tidak "
+                        "bertambah."
+                    ),
+                    date=due,
+                    penalty=penalty,
+                )
+            elif bill.status == "unpaid":
+                due_text = self._t(
+                    call,
+                    N_(
+                        "Bayar sebelum jatuh tempo, {date}. Lewat jatuh tempo ada denda 1% per "
+                        "bulan, paling lama 24 bulan (UU 1/2022)."
+                    ),
+                    date=due,
+                )
+            else:
+                due_text = ""
             masked = mask_nop(bill.nop)
             lines = [
                 self._t(call, N_("Tagihan PBB-P2 tahun {year}"), year=bill.year),
@@ -480,6 +526,8 @@ class _Actions:
                 "due_date_text": due,
                 "status": bill.status,
                 "status_text": status_text,
+                "overdue": overdue,
+                "due_text": due_text,
                 "text": "\n".join(lines),
             }
 
@@ -491,13 +539,17 @@ def register_actions(
     clients: OpdClients,
     translator: Translator,
     region: Mapping[str, str],
+    *,
+    now: Callable[[], datetime],
 ) -> None:
     """Registers every OPD action. ``region`` maps distrik codes (94.04.01) to names.
 
+    ``now`` is the front desk's injected clock (an aware datetime; actions read it in WIT):
+    whether a visit is over or a bill overdue never depends on the machine's calendar.
     Actions of an OPD that is not configured are still registered (flows name them) and
     answer ``unavailable`` with reason ``not_configured``.
     """
-    actions = _Actions(clients, translator, region)
+    actions = _Actions(clients, translator, region, now)
     registry.add_action("disdukcapil.application_status", actions.application_status)
     registry.add_action("disdukcapil.mobile_services", actions.mobile_services)
     registry.add_action("disnakertrans.ak1_status", actions.ak1_status)

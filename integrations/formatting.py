@@ -46,3 +46,13 @@ def moment_text(moment: datetime, locale: str, translator: Translator) -> str:
         date=long_date(local.date(), locale),
         time=clock(local.time(), locale),
     )
+
+
+def place_text(facility: str, location: str) -> str:
+    """Where a session is held: ``"Puskesmas X, Posyandu Y"``, or the name once when the
+    OPD's location merely repeats the facility (a session in the puskesmas itself)."""
+    if not location or location.casefold() == facility.casefold():
+        return facility
+    if location.casefold().startswith(facility.casefold()):
+        return location
+    return f"{facility}, {location}"

@@ -15,13 +15,14 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from aiohttp import web
 
 from integrations.sandbox.data import SandboxData, build_data
 from integrations.sandbox.faults import FaultConfig, FaultSpecError
+from integrations.shapes import WIT
 
 logger = logging.getLogger("integrations.sandbox")
 
@@ -299,11 +300,14 @@ def create_sandbox_app(
     seed: int = 0,
     faults: FaultConfig | None = None,
     tokens: Mapping[str, str] | None = None,
+    today: date | None = None,
 ) -> web.Application:
     """The sandbox app. ``faults`` applies to every request (requests may add their own);
-    ``tokens`` overrides the expected bearer token per OPD (default ``SANDBOX_TOKEN``)."""
+    ``tokens`` overrides the expected bearer token per OPD (default ``SANDBOX_TOKEN``);
+    ``today`` dates the sample schedules (default: today in WIT by this machine's calendar,
+    as a real OPD's system would; tests that move the bot's clock pass the same day here)."""
     app = web.Application(middlewares=[_faults_and_auth])
-    app[DATA_KEY] = build_data(seed)
+    app[DATA_KEY] = build_data(seed, today=today or datetime.now(WIT).date())
     app[FAULTS_KEY] = FaultSwitch(faults or FaultConfig())
     app[TOKENS_KEY] = dict(tokens or default_tokens())
     app.router.add_get("/health", health)

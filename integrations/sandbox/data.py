@@ -10,6 +10,7 @@ hours and phone numbers are invented.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,17 +68,29 @@ APPLICATIONS: tuple[Record, ...] = (
     },
 )
 
+# Visits and immunisation sessions are dated relative to the sandbox's "today" (``day`` is an
+# offset in days), so the sample schedule never expires: each distrik with visits has one today
+# and later ones; Mimika Baru also has one yesterday (a real OPD may still list it) and one
+# today that ends at 11.00 WIT, so "already over" can be seen on the same day.
 MOBILE_SERVICES: tuple[Record, ...] = (
     {
-        "date": "2026-12-03",
+        "day": -1,
+        "district": "94.04.01",
+        "location": "Kampung Kadun Jaya",
+        "services": ["Perekaman KTP-el"],
+        "start_time": "09:00",
+        "end_time": "12:00",
+    },
+    {
+        "day": 0,
         "district": "94.04.01",
         "location": "Kantor Kelurahan Kwamki",
         "services": ["Perekaman KTP-el", "KIA", "Akta Kelahiran"],
         "start_time": "09:00",
-        "end_time": "14:00",
+        "end_time": "11:00",
     },
     {
-        "date": "2026-12-10",
+        "day": 6,
         "district": "94.04.01",
         "location": "Kampung Nayaro",
         "services": ["Perekaman KTP-el", "Kartu Keluarga"],
@@ -85,7 +98,7 @@ MOBILE_SERVICES: tuple[Record, ...] = (
         "end_time": "13:00",
     },
     {
-        "date": "2026-12-05",
+        "day": 1,
         "district": "94.04.03",
         "location": "Kantor Distrik Mimika Timur, Mapurujaya",
         "services": ["Perekaman KTP-el", "Akta Kelahiran", "KIA"],
@@ -93,7 +106,7 @@ MOBILE_SERVICES: tuple[Record, ...] = (
         "end_time": "15:00",
     },
     {
-        "date": "2026-12-08",
+        "day": 4,
         "district": "94.04.09",
         "location": "Balai Kampung Karang Senang",
         "services": ["Perekaman KTP-el"],
@@ -101,7 +114,7 @@ MOBILE_SERVICES: tuple[Record, ...] = (
         "end_time": "12:00",
     },
     {
-        "date": "2026-12-12",
+        "day": 8,
         "district": "94.04.10",
         "location": "Kantor Distrik Tembagapura",
         "services": ["Perekaman KTP-el", "Kartu Keluarga", "Akta Kematian"],
@@ -109,7 +122,7 @@ MOBILE_SERVICES: tuple[Record, ...] = (
         "end_time": "14:00",
     },
     {
-        "date": "2026-12-04",
+        "day": 0,
         "district": "94.04.16",
         "location": "Balai Kampung SP4",
         "services": ["KIA", "Akta Kelahiran"],
@@ -117,7 +130,7 @@ MOBILE_SERVICES: tuple[Record, ...] = (
         "end_time": "13:00",
     },
     {
-        "date": "2026-12-15",
+        "day": 11,
         "district": "94.04.16",
         "location": "Kantor Distrik Wania",
         "services": ["Perekaman KTP-el"],
@@ -282,39 +295,41 @@ FACILITIES: tuple[Record, ...] = (
     _facility("PKM-18-1", "Puskesmas Alama", "94.04.18", "Distrik Alama"),
 )
 
+# ``day`` as above. Puskesmas Pasar Sentral holds one session in its own building (location
+# equals the facility's name: shown once) and PKM-01-1 had one two days ago.
 IMMUNIZATION: tuple[Record, ...] = (
     {
-        "date": "2026-12-02",
+        "day": -2,
         "facility": "PKM-01-1",
         "vaccines": ["HB-0", "BCG", "OPV 1"],
         "location": "Posyandu Mawar, Kel. Kwamki",
     },
     {
-        "date": "2026-12-09",
+        "day": 5,
         "facility": "PKM-01-2",
         "vaccines": ["DPT-HB-Hib 1", "OPV 1", "PCV 1", "Rotavirus 1"],
         "location": "Puskesmas Pasar Sentral",
     },
     {
-        "date": "2026-12-16",
+        "day": 12,
         "facility": "PKM-01-2",
         "vaccines": ["MR"],
         "location": "Posyandu Melati, Kel. Pasar Sentral",
     },
     {
-        "date": "2026-12-07",
+        "day": 3,
         "facility": "PKM-03-1",
         "vaccines": ["DPT-HB-Hib 2", "OPV 2", "PCV 2"],
         "location": "Posyandu Mapurujaya",
     },
     {
-        "date": "2026-12-11",
+        "day": 7,
         "facility": "PKM-13-1",
         "vaccines": ["DPT-HB-Hib 3", "OPV 3", "IPV"],
         "location": "Puskesmas Kwamki Narama",
     },
     {
-        "date": "2026-12-14",
+        "day": 10,
         "facility": "PKM-16-1",
         "vaccines": ["MR", "BCG"],
         "location": "Posyandu SP4",
@@ -387,16 +402,27 @@ def _copy(record: Record) -> Record:
     return {k: list(v) if isinstance(v, list) else v for k, v in record.items()}
 
 
-def build_data(seed: int = 0, extra: int = 20) -> SandboxData:
-    """The documented records plus ``extra`` generated ones per kind, from ``seed``."""
+def _dated(record: Record, today: dt.date) -> Record:
+    """A copy with ``day`` (an offset) turned into the ``date`` the contract serves."""
+    copy = _copy(record)
+    copy["date"] = (today + dt.timedelta(days=copy.pop("day"))).isoformat()
+    return copy
+
+
+def build_data(seed: int = 0, extra: int = 20, *, today: dt.date) -> SandboxData:
+    """The documented records plus ``extra`` generated ones per kind, from ``seed``.
+
+    Schedules are dated from ``today`` (the sandbox's own calendar, like a real OPD's), so
+    the same offsets hold on any date.
+    """
     data = SandboxData(
         applications={r["number"]: _copy(r) for r in APPLICATIONS},
-        mobile_services=[_copy(r) for r in MOBILE_SERVICES],
+        mobile_services=[_dated(r, today) for r in MOBILE_SERVICES],
         ak1_cards={r["number"]: _copy(r) for r in AK1_CARDS},
         vacancies=[_copy(r) for r in VACANCIES],
         trainings=[_copy(r) for r in TRAININGS],
         facilities=[_copy(r) for r in FACILITIES],
-        immunization=[_copy(r) for r in IMMUNIZATION],
+        immunization=[_dated(r, today) for r in IMMUNIZATION],
         pbb_bills={(r["nop"], r["year"]): _copy(r) for r in PBB_BILLS},
     )
     rng = random.Random(seed)

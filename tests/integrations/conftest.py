@@ -6,7 +6,7 @@ import random
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
-from opd_testkit import Sandbox, free_closed_port, make_settings, serve
+from opd_testkit import SANDBOX_TODAY, Sandbox, free_closed_port, make_settings, serve
 
 from bot.i18n import Translator
 from integrations import OpdClients
@@ -16,7 +16,7 @@ from integrations.settings import OPD_NAMES
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    async for served in serve(create_sandbox_app(seed=0)):
+    async for served in serve(create_sandbox_app(seed=0, today=SANDBOX_TODAY)):
         yield served
 
 
@@ -25,7 +25,7 @@ def sandbox_factory() -> Iterator[Callable[..., AsyncIterator[Sandbox]]]:
     """Serves a sandbox with given faults: ``async for sb in sandbox_factory(faults=...)``."""
 
     def factory(faults: FaultConfig | None = None, seed: int = 0) -> AsyncIterator[Sandbox]:
-        return serve(create_sandbox_app(seed=seed, faults=faults))
+        return serve(create_sandbox_app(seed=seed, faults=faults, today=SANDBOX_TODAY))
 
     yield factory
 

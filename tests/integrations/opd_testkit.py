@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
 from aiohttp import web
 
@@ -16,6 +17,16 @@ from integrations.sandbox import default_tokens, start_sandbox
 from integrations.settings import IntegrationSettings, OpdSettings
 
 TEST_TIMEOUT = 0.5
+# The sandbox's calendar and the actions' clock in these tests: any day works, because the
+# sample schedules are dated from it; a day far from when the tests were written proves it.
+SANDBOX_TODAY = date(2031, 3, 14)
+
+
+def wit(day: date, hour: int, minute: int = 0) -> datetime:
+    """A moment on ``day`` at ``hour:minute`` WIT (UTC+9)."""
+    from integrations.shapes import WIT
+
+    return datetime.combine(day, time(hour, minute), tzinfo=WIT)
 
 DISTRICTS: dict[str, str] = {
     "94.04.01": "Mimika Baru",

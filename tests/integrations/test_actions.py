@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from opd_testkit import DISTRICTS, make_settings
+from opd_testkit import DISTRICTS, SANDBOX_TODAY, make_settings, wit
 
 from bot.i18n import Translator
 from bot.registry import ActionCall, ActionResult, Registry
@@ -17,11 +18,33 @@ from integrations.actions import register_actions
 from integrations.settings import OPD_NAMES
 
 
+class FakeClock:
+    """The injected clock the actions read; tests move it."""
+
+    def __init__(self) -> None:
+        self.moment = wit(SANDBOX_TODAY, 8)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
 @pytest.fixture
-async def registry(clients: OpdClients, translator: Translator) -> Registry:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def registry(clients: OpdClients, translator: Translator, clock: FakeClock) -> Registry:
     registry = Registry()
-    register_actions(registry, clients, translator, DISTRICTS)
+    register_actions(registry, clients, translator, DISTRICTS, now=clock)
     return registry
+
+
+def day_text(offset: int, locale: str = "id") -> str:
+    """How the sandbox's schedule day ``offset`` days from its today is written."""
+    from integrations.formatting import long_date
+
+    return long_date(SANDBOX_TODAY + timedelta(days=offset), locale)
 
 
 async def run(registry: Registry, name: str, locale: str = "id", **params: Any) -> ActionResult:
@@ -90,14 +113,42 @@ async def test_mobile_services(registry: Registry) -> None:
     result = await run(registry, "disdukcapil.mobile_services", district="94.04.01")
     assert result.outcome == "ok"
     assert (result.data["district_name"], result.data["count"]) == ("Mimika Baru", 2)
-    assert "3 Desember 2026, 09.00–14.00 WIT, di Kantor Kelurahan Kwamki" in result.data["text"]
+    assert f"{day_text(0)}, 09.00–11.00 WIT, di Kantor Kelurahan Kwamki" in result.data["text"]
+    assert "Kadun Jaya" not in result.data["text"]  # yesterday's visit, still listed by the OPD
     none = await run(registry, "disdukcapil.mobile_services", district="94.04.18")
     assert none.data["count"] == 0
     assert none.data["text"] == (
         "Belum ada jadwal layanan jemput bola Disdukcapil di Distrik Alama."
     )
     english = await run(registry, "disdukcapil.mobile_services", locale="en", district="94.04.01")
-    assert "3 December 2026, 09:00–14:00 WIT" in english.data["text"]
+    assert f"{day_text(0, 'en')}, 09:00–11:00 WIT" in english.data["text"]
+
+
+@pytest.mark.parametrize(
+    ("moment", "shown"),
+    [
+        (wit(SANDBOX_TODAY, 10, 59), True),
+        (wit(SANDBOX_TODAY, 11, 0), False),
+        (wit(SANDBOX_TODAY, 11, 30), False),
+        # 02.30 UTC is 11.30 WIT: the clock's zone must not matter, WIT is what counts.
+        (
+            datetime.combine(SANDBOX_TODAY, datetime.min.time(), tzinfo=UTC)
+            + timedelta(hours=2.5),
+            False,
+        ),
+        # 23.30 UTC the day before is 08.30 WIT today: the visit has not started yet.
+        (wit(SANDBOX_TODAY, 8, 30).astimezone(UTC), True),
+    ],
+)
+async def test_mobile_service_that_ended_today_is_not_upcoming(
+    registry: Registry, clock: FakeClock, moment: datetime, shown: bool
+) -> None:
+    """Kwamki's visit today ends at 11.00 WIT: from then on it is no longer offered."""
+    clock.moment = moment
+    result = await run(registry, "disdukcapil.mobile_services", district="94.04.01")
+    assert ("Kantor Kelurahan Kwamki" in result.data["text"]) is shown
+    assert result.data["count"] == (2 if shown else 1)
+    assert "Kampung Nayaro" in result.data["text"]
 
 
 @pytest.mark.parametrize(
@@ -175,14 +226,16 @@ async def test_facilities(registry: Registry) -> None:
 async def test_immunization_schedule(registry: Registry) -> None:
     result = await run(registry, "dinkes.immunization_schedule", district="94.04.01")
     assert result.outcome == "ok"
-    assert result.data["count"] == 3
+    # The session two days ago at Posyandu Mawar is over and not listed.
+    assert result.data["count"] == 2
     lines = result.data["text"].splitlines()
     assert lines[0] == "Jadwal imunisasi di Distrik Mimika Baru:"
-    assert (
-        lines[1]
-        == "• 2 Desember 2026, Puskesmas Timika, Posyandu Mawar, Kel. Kwamki: HB-0, BCG, OPV 1"
+    # Held in the puskesmas itself: its name once, not "Puskesmas Pasar Sentral" twice.
+    assert lines[1] == (
+        f"• {day_text(5)}, Puskesmas Pasar Sentral: DPT-HB-Hib 1, OPV 1, PCV 1, Rotavirus 1"
     )
-    assert lines[3].startswith("• 16 Desember 2026, Puskesmas Pasar Sentral")
+    assert lines[2].startswith(f"• {day_text(12)}, Puskesmas Pasar Sentral, Posyandu Melati")
+    assert "Posyandu Mawar" not in result.data["text"]
     none = await run(registry, "dinkes.immunization_schedule", district="94.04.02")
     assert none.data["count"] == 0
     assert "Belum ada jadwal imunisasi di Distrik Agimuga." in none.data["text"]
@@ -218,6 +271,35 @@ async def test_pbb_unpaid_and_paid(registry: Registry) -> None:
     assert "Status: Not paid" in english.data["text"]
 
 
+@pytest.mark.parametrize(
+    ("moment", "overdue"),
+    [
+        (wit(date(2026, 8, 31), 23, 59), False),
+        (wit(date(2026, 9, 1), 0, 1), True),
+        (wit(date(2026, 12, 4), 10), True),
+    ],
+)
+async def test_pbb_unpaid_says_whether_it_is_overdue(
+    registry: Registry, clock: FakeClock, moment: datetime, overdue: bool
+) -> None:
+    """After the due date (31 August 2026, WIT) the bill is overdue and the penalty is named."""
+    clock.moment = moment
+    result = await run(registry, "bapenda.pbb_bill", nop="941201000100100010", year="2026")
+    data = result.data
+    assert data["overdue"] is overdue
+    if overdue:
+        assert "Bayar sebelum" not in data["due_text"]
+        assert "sudah lewat jatuh tempo (31 Agustus 2026)" in data["due_text"]
+        assert "1% per bulan" in data["due_text"] and "24 bulan" in data["due_text"]
+        assert "UU 1/2022" in data["due_text"]
+        assert "Rp100.000" in data["due_text"]
+    else:
+        assert data["due_text"].startswith("Bayar sebelum jatuh tempo, 31 Agustus 2026.")
+        assert "1% per bulan" in data["due_text"]
+    paid = await run(registry, "bapenda.pbb_bill", nop="94.12.010.001.001-0002.0", year=2026)
+    assert (paid.data["overdue"], paid.data["due_text"]) == (False, "")
+
+
 async def test_pbb_outcomes(registry: Registry) -> None:
     missing = await run(registry, "bapenda.pbb_bill", nop="941201000100100010", year="2019")
     assert missing.outcome == "not_found"
@@ -229,7 +311,7 @@ async def test_pbb_outcomes(registry: Registry) -> None:
 
 async def test_unconfigured_opd_is_unavailable(translator: Translator) -> None:
     registry = Registry()
-    register_actions(registry, OpdClients(), translator, DISTRICTS)
+    register_actions(registry, OpdClients(), translator, DISTRICTS, now=FakeClock())
     result = await run(registry, "bapenda.pbb_bill", nop="941201000100100010", year="2026")
     assert result.outcome == "unavailable"
     assert result.data == {"opd": "bapenda", "reason": "not_configured"}
@@ -243,7 +325,7 @@ async def broken_registry(sandbox_factory: Any, translator: Translator) -> Async
         settings = make_settings({opd: sb.url(opd) for opd in OPD_NAMES})
         async with OpdClients.open(settings, rng=random.Random(2)) as clients:
             registry = Registry()
-            register_actions(registry, clients, translator, DISTRICTS)
+            register_actions(registry, clients, translator, DISTRICTS, now=FakeClock())
             yield registry
 
 

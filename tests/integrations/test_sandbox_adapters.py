@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from typing import TypeVar
 
 import pytest
+from opd_testkit import SANDBOX_TODAY
 
 from integrations import BadRequest, NotFound, OpdClients
 from integrations.shapes import WIT
@@ -51,8 +52,8 @@ async def test_application_not_found_and_bad_number(clients: OpdClients) -> None
 async def test_mobile_services_some_and_none(clients: OpdClients) -> None:
     client = _require(clients.disdukcapil)
     visits = await client.mobile_services("94.04.01")
-    assert len(visits) == 2
-    assert visits[0].date == date(2026, 12, 3)
+    assert len(visits) == 3  # the OPD lists yesterday's visit too; the action leaves it out
+    assert visits[1].date == SANDBOX_TODAY
     assert visits[0].start_time == time(9, 0)
     assert "Perekaman KTP-el" in visits[0].services
     assert [v.date for v in visits] == sorted(v.date for v in visits)
@@ -100,7 +101,10 @@ async def test_facilities_and_schedule(clients: OpdClients) -> None:
     assert {f.type for f in town} == {"puskesmas", "pustu"}
     assert await client.facilities("94.04.15") == ()
     sessions = await client.immunization_schedule("PKM-01-2")
-    assert [s.date for s in sessions] == [date(2026, 12, 9), date(2026, 12, 16)]
+    assert [s.date for s in sessions] == [
+        SANDBOX_TODAY + timedelta(days=5),
+        SANDBOX_TODAY + timedelta(days=12),
+    ]
     assert "MR" in sessions[1].vaccines
     assert await client.immunization_schedule("PKM-02-1") == ()
     with pytest.raises(NotFound):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import aiohttp
 import pytest
 from opd_testkit import Sandbox
@@ -112,15 +114,28 @@ async def test_environment_fault_limited_to_one_opd(sandbox_factory) -> None:  #
 
 
 def test_seeded_data_is_deterministic_and_keeps_documented_records() -> None:
-    assert build_data(7) == build_data(7)
-    other = build_data(8)
-    assert build_data(7).applications != other.applications
-    for data in (build_data(0), other):
+    today = date(2030, 1, 2)
+    assert build_data(7, today=today) == build_data(7, today=today)
+    other = build_data(8, today=today)
+    assert build_data(7, today=today).applications != other.applications
+    for data in (build_data(0, today=today), other):
         assert data.applications["9404-2026-000104"]["status"] == "ready_for_pickup"
         assert data.pbb_bills[("941201000100100010", 2026)]["status"] == "unpaid"
-    statuses = {a["status"] for a in build_data(0).applications.values()}
+    statuses = {a["status"] for a in build_data(0, today=today).applications.values()}
     assert statuses == {"received", "in_process", "completed", "ready_for_pickup", "rejected"}
     assert create_sandbox_app(seed=3) is not None
+
+
+@pytest.mark.parametrize("today", [date(2025, 2, 28), date(2026, 12, 4), date(2027, 6, 1)])
+def test_schedules_are_dated_from_the_sandbox_today(today: date) -> None:
+    """Sample visits and sessions never expire: each distrik with visits has one today."""
+    data = build_data(0, today=today)
+    visit_days = {date.fromisoformat(v["date"]) for v in data.mobile_services}
+    session_days = {date.fromisoformat(s["date"]) for s in data.immunization}
+    assert today in visit_days
+    assert max(visit_days) > today and max(session_days) > today
+    assert min(visit_days) == today - timedelta(days=1)
+    assert all("day" not in v for v in data.mobile_services)
 
 
 async def test_per_opd_tokens() -> None:
