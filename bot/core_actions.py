@@ -6,13 +6,51 @@ effects, inside the event's transaction; the read-only ones live here.
 
 from __future__ import annotations
 
+import re
+
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.render import pick
 from bot.i18n import N_, Translator
 from bot.region import Region
-from bot.registry import ActionCall, ActionResult, Registry
+from bot.registry import ActionCall, ActionResult, Registry, Validation
 from bot.storage import repo
+from bot.storage.models import CitizenRequest
+from integrations.formatting import moment_text
+
+# The reference a complaint or officer request gets (bot/engine/engine.py _new_reference):
+# "LKT-" and six letters/digits without 0/O/1/I. Typed loosely ("lkt lwmfwv", "LKT–LWMFWV").
+REFERENCE = re.compile(r"\bLKT\s*[-–—]?\s*([A-Z2-9]{6})\b", re.IGNORECASE)
+REQUEST_KIND_TEXT = {
+    "complaint": N_("Pengaduan"),
+    "request": N_("Permintaan bicara dengan petugas"),
+}
+REQUEST_STATE_TEXT = {
+    "open": N_("sudah diteruskan, menunggu tindak lanjut petugas"),
+    "closed": N_("selesai ditindaklanjuti"),
+}
+
+
+def find_reference(text: str) -> str | None:
+    """The LKT- reference in ``text``, normalised (``LKT-LWMFWV``), or None."""
+    found = REFERENCE.search(text)
+    return f"LKT-{found.group(1).upper()}" if found else None
+
+
+def reference_validator(text: str) -> Validation:
+    """An answer that holds a reference like LKT-ABC123 (anything around it is ignored)."""
+    reference = find_reference(text)
+    if reference is None:
+        return Validation(
+            ok=False,
+            error=N_(
+                "Nomor referensi itu belum saya kenali. Nomor referensi Loket berbentuk "
+                "LKT- lalu 6 huruf/angka, misalnya LKT-ABC123."
+            ),
+        )
+    return Validation(ok=True, value=reference)
+
 
 TOPIC_NAMES = {
     "disdukcapil": N_("Kependudukan (Disdukcapil)"),
@@ -61,4 +99,43 @@ def register_core_actions(
             },
         )
 
+    async def request_status(call: ActionCall) -> ActionResult:
+        """What is known about one of the citizen's own complaints or officer requests.
+
+        Looked up by reference *and* the asking citizen: another citizen's reference is
+        answered exactly like an unknown one, so no one learns that it exists.
+        """
+        if session_factory is None:
+            return ActionResult("unavailable")
+        reference = find_reference(str(call.params.get("reference", "")))
+        example = {"example": "LKT-ABC123"}
+        if reference is None:
+            return ActionResult("not_found", example)
+        async with session_factory() as session:
+            row = await session.scalar(
+                select(CitizenRequest).where(
+                    CitizenRequest.reference == reference,
+                    CitizenRequest.user_id == int(call.user_id),
+                )
+            )
+        if row is None:
+            return ActionResult("not_found", {**example, "reference": reference})
+        opd = region.opds.get(row.opd or "")
+        text = translator.gettext(
+            call.locale,
+            N_("{kind} {reference}\nDiterima: {when}\nDiteruskan ke: {opd}\nStatus: {state}"),
+            kind=translator.gettext(call.locale, REQUEST_KIND_TEXT.get(row.kind, row.kind)),
+            reference=row.reference,
+            when=moment_text(repo.as_utc(row.created_at), call.locale, translator),
+            opd=opd.short if opd else (row.opd or "-"),
+            state=translator.gettext(
+                call.locale, REQUEST_STATE_TEXT.get(row.status, REQUEST_STATE_TEXT["open"])
+            ),
+        )
+        return ActionResult(
+            "ok", {"reference": row.reference, "kind": row.kind, "opd": row.opd, "text": text}
+        )
+
     registry.add_action("core.show_subscription", show_subscription)
+    registry.add_action("core.request_status", request_status)
+    registry.add_validator("lkt_reference", reference_validator)
