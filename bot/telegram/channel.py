@@ -188,14 +188,17 @@ class TelegramHandlers:
 
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Photos, stickers, voice, locations, contacts...: a polite text reply. A forwarded
-        photo or document with a caption (an announcement with media) is checked as text."""
+        photo or document with a caption (an announcement with media) is checked as text. Any
+        other caption travels along: the hoax check reads one that carries an announcement
+        code (a saved photo sent again), the engine ignores it."""
         message = update.effective_message
         if message is not None and message.forward_origin is not None and message.caption:
             event = Inbound(
                 kind="text", text=message.caption, language_hint=_lang(update), forwarded=True
             )
         else:
-            event = Inbound(kind="unsupported", language_hint=_lang(update))
+            caption = message.caption if message is not None else None
+            event = Inbound(kind="unsupported", text=caption or "", language_hint=_lang(update))
         await self._handle(update, context, event)
 
     async def on_any_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
