@@ -316,9 +316,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sandbox":
             return asyncio.run(cmd_sandbox(args.host, args.port))
         if args.command == "run":
-            from bot.runner import run
+            from bot.runner import PortBusy, run
 
-            return asyncio.run(run(settings, port=args.port))
+            try:
+                return asyncio.run(run(settings, port=args.port))
+            except PortBusy as error:  # one line, not an OSError traceback (issue 12)
+                print(f"loket: {error}", file=sys.stderr)
+                return 1
         if args.command == "retention" and args.retention_command == "run":
             return asyncio.run(cmd_retention_run(settings))
         if args.command == "export-user":

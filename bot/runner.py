@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -131,10 +132,41 @@ async def _wait_for_stop() -> None:
             loop.remove_signal_handler(sig)
 
 
+class PortBusy(Exception):
+    """The HTTP port is taken by another program: ``loket`` says so in one line (bot/cli.py)
+    instead of ending with an OSError traceback a newcomer cannot read."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        super().__init__(
+            f"port {host}:{port} sudah dipakai program lain; pilih port lain dengan LOKET_PORT "
+            f"(mis. LOKET_PORT={port + 1 if port < 65535 else 8081}) / port {host}:{port} is "
+            "already in use; "
+            "set LOKET_PORT to choose another"
+        )
+
+
+@asynccontextmanager
+async def _port_checked(host: str, port: int) -> AsyncIterator[None]:
+    """Turns the bind error of ``host:port`` into PortBusy (any OSError but a busy port, such
+    as an address this machine does not have, stays as it is)."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE and "address already in use" not in str(error):
+            raise
+        raise PortBusy(host, port) from None
+
+
 async def _serve_web(app: web.Application, host: str, port: int) -> web.AppRunner:
     runner = web.AppRunner(app)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        async with _port_checked(host, port):
+            await web.TCPSite(runner, host, port).start()
+    except PortBusy:
+        await runner.cleanup()
+        raise
     return runner
 
 
@@ -157,7 +189,12 @@ async def run_local(
     # The admin console (issue 6) at /konsol on the same port; sign in by sending /admin.
     console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
     console.mount(api.app)
-    base = await api.start("127.0.0.1", port)
+    try:
+        async with _port_checked("127.0.0.1", port):
+            base = await api.start("127.0.0.1", port)
+    except PortBusy:
+        await api.stop()
+        raise
     console.set_origin(base)
     try:
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)

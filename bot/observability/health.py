@@ -1,9 +1,12 @@
 """``GET /healthz``: is the database reachable, and is each configured agency (OPD)?
 
-An agency counts as reachable when its server answers HTTP at all below 500 (the contract
-has no health endpoint, so its base URL answering 404 is a live server); a timeout, a refused
-connection or a 5xx is not. The answer names each check and never the agencies' URLs or
-tokens. A slow check cannot hold the answer up: every probe has its own short deadline.
+An agency counts as reachable when its server answers HTTP below 500 (the contract has no
+health endpoint, so its base URL answering 404 is a live server); a timeout, a refused
+connection or a 5xx is not. The probe sends Loket's bearer token, as every real call does: a
+401 or 403 means every status check of that agency will fail until the token is fixed (a
+misconfiguration, not a live agency), so it is unhealthy too, with the reason. The answer
+names each check and never the agencies' URLs or tokens. A slow check cannot hold the answer
+up: every probe has its own short deadline.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage.db import READ_ONLY
 
 DEFAULT_TIMEOUT = 2.0
+# The agency refused Loket's credentials: the reason names the setting to fix.
+REFUSED = {
+    401: "HTTP 401: token ditolak (periksa {setting})",
+    403: "HTTP 403: akses ditolak (periksa {setting})",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +49,8 @@ class Probe:
 
 
 class HealthCheck:
-    """Checks the database and every OPD in ``opds`` (name -> base URL) concurrently."""
+    """Checks the database and every OPD in ``opds`` (name -> base URL) concurrently, with
+    the bearer token of ``tokens`` (name -> token) where one is given."""
 
     def __init__(
         self,
@@ -49,12 +58,14 @@ class HealthCheck:
         opds: Mapping[str, str],
         *,
         breakers: Mapping[str, Any] | None = None,
+        tokens: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         # A read-only connection: on SQLite, no BEGIN IMMEDIATE (no write lock) for a probe.
         self._database = database.execution_options(**{READ_ONLY: True})
         self._opds = dict(opds)
         self._breakers = dict(breakers or {})
+        self._tokens = dict(tokens or {})
         self._timeout = timeout
 
     async def database(self) -> Probe:
@@ -74,9 +85,14 @@ class HealthCheck:
         breaker = self._breakers.get(name)
         if breaker is not None:
             extra["breaker"] = str(breaker.state)
+        token = self._tokens.get(name)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
             async with session.get(
-                url, timeout=aiohttp.ClientTimeout(total=self._timeout), allow_redirects=False
+                url,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                allow_redirects=False,
             ) as response:
                 status = response.status
         except TimeoutError:
@@ -86,6 +102,9 @@ class HealthCheck:
         seconds = time.perf_counter() - started
         if status >= 500:
             return Probe(False, seconds, f"HTTP {status}", extra)
+        if status in REFUSED:
+            reason = REFUSED[status].format(setting=f"{name.upper()}_API_TOKEN")
+            return Probe(False, seconds, reason, {"status": status, **extra})
         return Probe(True, seconds, "", {"status": status, **extra})
 
     async def check(self) -> tuple[bool, dict[str, Any]]:

@@ -140,6 +140,8 @@ class Observability:
             loket.database,
             {name: opd.base_url for name, opd in loket.integrations.opds.items()},
             breakers={name: http.breaker for name, http in https.items()},
+            # The probe carries the token: a refused one (401/403) is unhealthy (issue 12).
+            tokens={name: opd.token for name, opd in loket.integrations.opds.items()},
         )
         return cls(metrics, health)
 
