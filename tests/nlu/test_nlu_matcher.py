@@ -180,10 +180,10 @@ def test_every_catalogue_intent_is_covered(
         "umum.hapus_data",
         "umum.menu",
     }
-    assert set(id_intents) == required
-    assert set(en_intents) == required
+    assert required <= set(id_intents)
+    assert required <= set(en_intents)
     for intent, nlu in id_intents.items():
-        assert 8 <= len(nlu.examples) <= 20, intent
+        assert len(nlu.examples) >= 8, intent
         assert len(set(nlu.examples)) == len(nlu.examples), intent
 
 
@@ -194,6 +194,7 @@ def test_each_example_matches_its_own_intent(
     wrong = [
         (intent, ex, id_matcher.match(ex).intent)
         for intent, nlu in id_intents.items()
+        if not intent.startswith("_")  # out-of-scope look-alikes: answered with nothing
         for ex in nlu.examples
         if id_matcher.match(ex).intent != intent
     ]
