@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,13 +23,24 @@ from bot.engine.render import Renderer, pick
 from bot.engine.state import ConversationState
 from bot.flows.model import WAITING_TYPES, FlowSet, Option, Step
 from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES
+from bot.nlu.entities import PlaceIndex
 from bot.nlu.matcher import Matcher
 from bot.nlu.normalize import normalize
+from bot.nlu.understand import Understanding, Understood
 from bot.registry import ActionCall, ActionResult, Registry
 
 logger = logging.getLogger(__name__)
 
 MENU_INTENT = "umum.menu"
+EMERGENCY_INTENT = "umum.darurat"
+# Words that make a message an emergency whatever else it says (issue 13): answered with the
+# emergency numbers before anything else, even in the middle of another flow.
+_EMERGENCY = re.compile(
+    r"\b(?:kejang\w*|pendarahan|perdarahan|ambulan|ambulans|ambulance|pingsan|"
+    r"(?:tidak|tdk|tra|tak) sadar(?:kan diri)?|darurat|gawat|emergency|seizure|bleeding|"
+    r"unconscious|sesak napas|tenggelam)\b",
+    re.IGNORECASE,
+)
 STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
@@ -115,6 +127,13 @@ class Engine:
         self.intent_at: dict[str, str] = {}
         for intent in flows.intents.values():
             self.intent_at.setdefault(intent.start, intent.id)
+        districts = getattr(renderer.region, "districts", ())
+        self.understanding = Understanding(
+            matchers,
+            places=PlaceIndex.from_districts((d.code, d.name, d.aliases, ()) for d in districts),
+            default_locale=DEFAULT_LOCALE,
+        )
+
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -153,6 +172,8 @@ class Engine:
         await turn.dispatch(event)
         state.expires_at = now + self.timeout
         turn.finish()
+        if turn.saved_locale is not None:  # answered in the message's language only
+            state.locale = turn.saved_locale
         return turn.result()
 
     # -- helpers used by the builder -------------------------------------------------------
@@ -160,23 +181,23 @@ class Engine:
     def _t(self, state: ConversationState, message: str, **params: Any) -> str:
         return self.renderer.t(state.locale, message, **params)
 
+    def understand(self, text: str, locale: str) -> Understood:
+        """The message's language, values and service (bot.nlu.understand)."""
+        return self.understanding.understand(text, locale)
+
     def match(self, text: str, locale: str) -> tuple[str, str | None, list[tuple[str, float]]]:
-        """("confident"|"ambiguous"|"none", intent, alternatives) in the citizen's language,
-        falling back to Indonesian, which every citizen's chat mixes in."""
-        order = [locale] + ([DEFAULT_LOCALE] if locale != DEFAULT_LOCALE else [])
-        best = None
-        for code in order:
-            matcher = self.matchers.get(code)
-            if matcher is None:
-                continue
-            result = matcher.match(text)
-            if result.kind == "confident":
-                return "confident", result.intent, list(result.alternatives)
-            if best is None or (result.kind == "ambiguous" and best.kind != "ambiguous"):
-                best = result
-        if best is None or best.kind == "none":
+        """("confident"|"ambiguous"|"none", intent, alternatives): the message's own language
+        first, then the citizen's, then Indonesian, which every citizen's chat mixes in."""
+        result = self.understand(text, locale)
+        if result.kind == "none":
             return "none", None, []
-        return best.kind, best.intent, list(best.alternatives)
+        return result.kind, result.intent, list(result.alternatives)
+
+    def is_emergency(self, text: str) -> bool:
+        """Whether a message is about an emergency (and the flows can answer one)."""
+        if EMERGENCY_INTENT not in self.flows.intents:
+            return False
+        return bool(_EMERGENCY.search(text[:600]))
 
     def deep_link_intent(self, argument: str) -> str | None:
         argument = argument.strip().lower()
@@ -214,6 +235,12 @@ class _TurnBuilder:
         self.expired = False
         self.buttons: list[tuple[Button, ...]] = []
         self.erased = False
+        # Values found in the message that started an intent; an input step declaring one
+        # of them as its ``entity`` is filled without asking (issue 13).
+        self.entities: dict[str, str] = {}
+        # The citizen's saved language while this turn answers in the message's own one.
+        self.saved_locale: str | None = None
+
 
     # -- output --------------------------------------------------------------------------
 
@@ -283,6 +310,9 @@ class _TurnBuilder:
             )
             await self._reprompt()
             return
+        if self.engine.is_emergency(text):
+            await self._emergency()
+            return
         nav = NAV_WORDS.get(normalize(text[:40]).strip())
         if nav:
             await self._nav(nav)
@@ -351,11 +381,37 @@ class _TurnBuilder:
             self.say(self.t(STALE_BUTTON))
             await self._reprompt()
 
+    async def _emergency(self) -> None:
+        """The emergency numbers first; then the question that was waiting, asked again."""
+        self.log("emergency", {"step": self.state.step})
+        step = self.flows.steps.get(self.flows.intents[EMERGENCY_INTENT].start)
+        if step is not None and step.text:
+            self.say(self.render.text(step.text, self.state.context, self.state.locale))
+        await self._reprompt()
+
     async def _free_text(self, text: str) -> None:
-        kind, intent, alternatives = self.engine.match(text, self.state.locale)
-        self.log("match", {"kind": kind, "intent": intent, "text_length": len(text)})
+        understood = self.engine.understand(text, self.state.locale)
+        kind, intent = understood.kind, understood.intent
+        alternatives = list(understood.alternatives) if kind != "none" else []
+        self.log(
+            "match",
+            {"kind": kind, "intent": intent, "text_length": len(text), "via": understood.via},
+        )
+        if (
+            kind != "none"
+            and understood.language != self.state.locale
+            and understood.language in SUPPORTED_LOCALES
+        ):
+            # An English question is answered in English whatever the saved language; the
+            # saved language itself does not change (issue 13).
+            self.saved_locale = self.state.locale
+            self.state.locale = understood.language
         if kind == "confident" and intent in self.flows.intents:
+            entities = understood.entities.values()
             await self._start_intent(intent, via="text")
+            if entities and self.state.step is not None:
+                self.entities = entities
+                await self._fill_from_entities()
         elif kind == "ambiguous":
             choices = [i for i, _score in alternatives if i in self.flows.intents][:3]
             self.say(self.t(N_("Maksud Anda yang mana? Silakan pilih:")))
@@ -476,6 +532,34 @@ class _TurnBuilder:
             key = step.save_as or "district"
             self.state.context[key] = code
             self.state.context[f"{key}_name"] = name
+            await self.run(step.next or "", push=True)
+
+    async def _fill_from_entities(self) -> None:
+        """Answers waiting input steps with values the citizen already wrote (issue 13).
+
+        Only a step that declares an ``entity`` is filled, and only with a value its own
+        validator accepts; otherwise the question is asked as usual.
+        """
+        for _ in range(MAX_STEPS_PER_TURN):
+            step = self._waiting_step()
+            if step is None or step.type != "input" or not step.entity:
+                return
+            value = self.entities.pop(step.entity, None)
+            if value is None:
+                return
+            validator = self.engine.registry.validator(step.validator or "")
+            try:
+                verdict = validator(value)
+            except Exception:  # a validator bug: ask the question instead
+                logger.exception("validator %s failed", step.validator)
+                return
+            if not verdict.ok:
+                return
+            # The question was already shown by run(); drop it, it has been answered.
+            if self.messages:
+                self.messages.pop()
+            self.state.context[step.save_as or "value"] = verdict.value
+            self.log("input", {"step": step.ref, "via": "entity"})
             await self.run(step.next or "", push=True)
 
     # -- running steps -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from bot.flows.model import (
     Step,
 )
 from bot.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
+from bot.nlu.entities import ENTITY_NAMES
 from bot.nlu.matcher import RESERVED_PREFIX, IntentNLU
 from bot.yamlsrc import LineDict, YamlError, line_of, load_yaml_text
 
@@ -67,7 +68,7 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
         {"bring", "procedure", "notes", "next", "text"},
     ),
     "choice": ({"text"}, {"options", "options_from", "save_as", "next"}),
-    "input": ({"text", "validator", "save_as", "next"}, set()),
+    "input": ({"text", "validator", "save_as", "next"}, {"entity"}),
     "action": ({"action", "on"}, {"params", "save_as", "text"}),
     "branch": ({"cases", "default"}, set()),
     "end": (set(), {"text"}),
@@ -470,6 +471,18 @@ def _read_step(
                 f"(known: {', '.join(sorted(checker.known.validators))})",
             )
         fields["validator"] = str(validator)
+        if "entity" in raw:
+            # Issue 13: a value of this kind already written in the citizen's message fills
+            # this input, so the bot does not ask for it again.
+            entity = raw.get("entity")
+            if entity not in ENTITY_NAMES:
+                checker.error(
+                    path,
+                    line_of(raw, "entity"),
+                    f"{where}.entity: unknown entity {entity!r} (known: {', '.join(ENTITY_NAMES)})",
+                )
+            else:
+                fields["entity"] = str(entity)
     elif step_type == "action":
         action = raw.get("action")
         if action not in checker.known.actions and action not in BUILTIN_ACTIONS:

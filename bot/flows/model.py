@@ -67,6 +67,7 @@ class Step:
     kind: str | None = None
     opd: str | None = None
     service: ServiceInfo | None = None
+    entity: str | None = None  # an entity of bot.nlu.entities that fills this input
 
     @property
     def flow(self) -> str:

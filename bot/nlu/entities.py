@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 __all__ = [
+    "ENTITY_NAMES",
     "NUMBER_KINDS",
     "Entities",
     "PlaceIndex",
@@ -40,6 +41,8 @@ MAX_CHARS = 600
 # Entity kinds that identify one application or bill: a message that is mainly one of these
 # is a status check, whatever words surround it.
 NUMBER_KINDS = ("application_number", "ak1_number", "nop")
+# The names a flow's input step may give as its ``entity`` (docs/flow-format.md).
+ENTITY_NAMES = (*NUMBER_KINDS, "nik", "year", "district")
 
 _SEP = r"[\s./\\-]{0,3}"
 _APPLICATION = re.compile(
