@@ -25,6 +25,16 @@ from bot.storage.models import Event, UnmatchedQuestion
 # one distinct (user, at) pair: commands, buttons and typed text alike, whatever steps ran.
 # Outcomes of a status check that mean the agency could not answer (not "not found").
 FAILED_OUTCOMES = frozenset({"unavailable", "invalid", "error"})
+# Status checks: a citizen's own case looked up at an OPD. Most are named ``*_status``; the
+# PBB bill lookup is Bapenda's (it was missing from "Cek status per OPD").
+STATUS_CHECK_ACTIONS = frozenset({"bapenda.pbb_bill"})
+
+
+def is_status_check(action: str) -> bool:
+    """Whether an action looks up a citizen's application, card or bill at an OPD."""
+    return not action.startswith("core.") and (
+        action.endswith("_status") or action in STATUS_CHECK_ACTIONS
+    )
 
 
 @dataclass(slots=True)
@@ -80,7 +90,7 @@ async def build_report(
             abandoned[(flow, step)] += 1
         if kind == "action":
             action = str(detail.get("action") or "")
-            if action.endswith("status") and mine(action):
+            if is_status_check(action) and mine(action):
                 checks[_opd_of(action)] += 1
                 if detail.get("outcome") in FAILED_OUTCOMES:
                     failures[_opd_of(action)] += 1
@@ -135,7 +145,7 @@ def bar_chart(points: list[tuple[str, int]], *, width: int = 900, height: int = 
         if i % max(1, len(points) // 6) == 0:
             bars.append(f'<text x="{x:.1f}" y="{height - 5}">{esc(label[5:])}</text>')
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}">{"".join(bars)}</svg>'
     )
 
@@ -157,7 +167,7 @@ def hbar_chart(points: list[tuple[str, int]], *, width: int = 600) -> str:
         parts.append(f'<text x="{224 + w:.1f}" y="{y + 12}">{n}</text>')
     height = row * len(points)
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
     )
 

@@ -14,6 +14,7 @@ import hmac
 import html
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,13 @@ from bot.broadcast.verify import plain
 from bot.broadcast.when import SendTimeError, parse_send_time
 from bot.console import analytics
 from bot.console.auth import ConsoleAuth, Session
-from bot.console.html import csrf_field, esc, page, table
+from bot.console.html import csrf_field, esc, page, table, wit
 from bot.console.preview import preview_turn, replace_file
-from bot.flows.loader import FlowSetError
-from bot.flows.versions import FlowVersions, add_example
+from bot.flows.loader import FlowSetError, read_flow_sources
+from bot.flows.versions import FlowVersions, VersionInfo, add_example
 from bot.staff.audience import OPD_TOPICS, TOPIC_LABELS, Segment, count
-from bot.staff.roles import audit
-from bot.storage.models import Announcement, utcnow
+from bot.staff.roles import Grant, audit
+from bot.storage.models import Announcement, Role, User, utcnow
 
 logger = logging.getLogger(__name__)
 BASE = "/konsol"
@@ -41,6 +42,11 @@ COOKIE = "loket_konsol"
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_BODY = 1024 * 1024  # one YAML file in a form; the loader refuses over 512 KiB anyway
 PUBLIC = ("/masuk", "/static/")
+NEED_MESSAGE = "Tulis pesan perubahan: apa yang diubah dan mengapa. Belum ada yang diterbitkan."
+SHIPPED_MESSAGE = "Kembali ke versi bawaan (berkas flows/)"
+# What the masking of NIK, NOP and phone numbers leaves (``94**-****-****05``): such a text is
+# no sentence a citizen types, so it never becomes an NLU example.
+MASK_SHAPED = re.compile(r"\*{2,}|\d\*|\*\d|····")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 CONSOLE: web.AppKey[Console] = web.AppKey("console", None)  # type: ignore[arg-type]
@@ -81,7 +87,10 @@ class Console:
         r.add_post("/alur/pratinjau", flow_preview)
         r.add_get("/alur/versi", version_list)
         r.add_get("/alur/versi/{number:\\d+}", version_detail)
+        r.add_get("/alur/versi/{number:\\d+}/kembalikan", version_rollback)
         r.add_post("/alur/versi/{number:\\d+}/kembalikan", version_rollback)
+        r.add_get("/alur/bawaan", restore_shipped)
+        r.add_post("/alur/bawaan", restore_shipped)
         r.add_get("/analitik", analytics_page)
         r.add_get("/analitik.csv", analytics_csv)
         r.add_post("/analitik/contoh", analytics_add_example)
@@ -273,6 +282,11 @@ async def flow_list(request: web.Request) -> web.Response:
     return _html(page("Alur percakapan", body, _session(request)))
 
 
+def _found(error: FlowSetError) -> list[tuple[str, int, str]]:
+    """The errors as the console shows them: file, line and the Indonesian message."""
+    return [(e.path, e.line, e.indonesian) for e in error.errors]
+
+
 def _editor(
     session: Session,
     name: str,
@@ -281,10 +295,13 @@ def _editor(
     errors: list[tuple[str, int, str]] | None = None,
     notice: str = "",
     message: str = "",
+    refusal: str = "",
 ) -> str:
     parts = []
     if notice:
         parts.append(f'<div class="ok" id="notice">{esc(notice)}</div>')
+    if refusal:
+        parts.append(f'<div class="errors" id="errors"><p>{esc(refusal)}</p></div>')
     if errors:
         lines = content.splitlines()
         items = []
@@ -300,14 +317,19 @@ def _editor(
             '<div class="errors" id="errors"><p>Alur tidak valid; tidak ada yang disimpan '
             f"atau diterbitkan.</p><ul>{''.join(items)}</ul></div>"
         )
+    gutter = "\n".join(str(n) for n in range(1, content.count("\n") + 2)) + "\n "
     parts.append(
         '<div class="cols"><div>'
         f'<form method="post" action="{BASE}/alur/edit?file={esc(name)}">{csrf_field(session)}'
-        f'<textarea id="source" name="content" rows="32" spellcheck="false">{esc(content)}'
-        "</textarea>"
-        '<p><button type="submit" name="do" value="validasi" id="validate">Periksa</button></p>'
-        '<p><label>Pesan perubahan <input type="text" name="message" id="message" size="50" '
-        f'maxlength="500" value="{esc(message)}"></label> '
+        '<div class="editor"><pre class="gutter" id="gutter" aria-hidden="true">'
+        f"{gutter}</pre>"
+        '<textarea id="source" name="content" rows="32" wrap="off" spellcheck="false" '
+        f'autocapitalize="off" autocomplete="off" aria-label="Isi berkas YAML">{esc(content)}'
+        "</textarea></div>"
+        '<p><button type="submit" name="do" value="validasi" id="validate" formnovalidate>'
+        "Periksa</button></p>"
+        '<p><label>Pesan perubahan (wajib) <input type="text" name="message" id="message" '
+        f'maxlength="500" required value="{esc(message)}"></label> '
         '<button type="submit" name="do" value="terbitkan" id="publish">Terbitkan</button></p>'
         "</form></div>"
         "<div><h2>Pratinjau</h2><p>Percakapan uji dengan alur yang sedang disunting; tidak "
@@ -348,19 +370,19 @@ async def flow_submit(request: web.Request) -> web.Response:
     try:
         console.versions.check(sources)
     except FlowSetError as error:
-        found = [(e.path, e.line, e.problem) for e in error.errors]
-        return _html(_editor(session, name, content, errors=found, message=message), 422)
+        return _html(_editor(session, name, content, errors=_found(error), message=message), 422)
     if form.get("do") != "terbitkan":
         return _html(_editor(session, name, content, notice="Alur valid.", message=message))
     if sources == current:
         return _html(_editor(session, name, content, notice="Tidak ada perubahan."))
+    if not message.strip():  # a version's message is what the history is read by
+        return _html(_editor(session, name, content, refusal=NEED_MESSAGE), 422)
     try:
         info = await console.versions.publish(
             sources, author_user_id=session.user_id, message=message
         )
     except FlowSetError as error:  # changed under us by another publish: show, save nothing
-        found = [(e.path, e.line, e.problem) for e in error.errors]
-        return _html(_editor(session, name, content, errors=found, message=message), 422)
+        return _html(_editor(session, name, content, errors=_found(error), message=message), 422)
     return _redirect(f"{BASE}/alur/versi/{info.number}")
 
 
@@ -391,23 +413,60 @@ async def flow_preview(request: web.Request) -> web.Response:
 async def version_list(request: web.Request) -> web.Response:
     if (refused := _admin_only(request)) is not None:
         return refused
-    versions = await _console(request).versions.list()
+    console = _console(request)
+    versions = await console.versions.list()
+    authors = await _authors(console, versions)
     rows = [
         (
             f'<a href="{BASE}/alur/versi/{v.number}">{v.number}</a>',
-            esc(v.created_at.strftime("%Y-%m-%d %H:%M")),
-            esc(v.author_user_id if v.author_user_id is not None else "-"),
+            esc(_when(console, v.created_at)),
+            esc(authors.get(v.author_user_id, "-")),
             esc(v.message),
             esc("; ".join(v.summary.lines())),
         )
         for v in versions
     ]
     body = (
-        table(["Versi", "Waktu (UTC)", "Penulis (id)", "Pesan", "Perubahan"], rows, raw=True)
+        table(["Versi", "Waktu", "Penulis", "Pesan", "Perubahan"], rows, raw=True)
         if rows
         else "<p>Belum ada versi terbit; bot memakai berkas di folder flows/.</p>"
     )
+    body += (
+        f'<p><a href="{BASE}/alur/bawaan" id="restore-shipped">Kembalikan ke versi bawaan</a> '
+        "(berkas di folder flows/ yang dikirim bersama Loket), sebagai versi baru.</p>"
+    )
     return _html(page("Versi alur", body, _session(request)))
+
+
+def _when(console: Console, moment: dt.datetime) -> str:
+    return wit(moment, console.loket.region.timezone)
+
+
+async def _authors(console: Console, versions: list[VersionInfo]) -> dict[int | None, str]:
+    """Who published, as staff know each other: role and Telegram account, not a row id.
+
+    Why not a name: Loket stores no names (docs/data-protection); the Telegram id is what
+    admins grant roles by (``/peran beri <id>``). An author who erased their data is NULL.
+    """
+    ids = {v.author_user_id for v in versions if v.author_user_id is not None}
+    found: dict[int | None, str] = {None: "(tidak diketahui)"}
+    if not ids:
+        return found
+    from sqlalchemy import select
+
+    async with console.loket.sessions() as db:
+        rows = await db.execute(select(User.id, User.external_id).where(User.id.in_(ids)))
+        users = {user_id: external for user_id, external in rows}
+        grants: dict[int, list[str]] = {}
+        for user_id, role, opd in await db.execute(
+            select(Role.user_id, Role.role, Role.opd).where(Role.user_id.in_(ids))
+        ):
+            grants.setdefault(user_id, []).append(Grant(role, opd).label())
+    for user_id in ids:
+        roles = ", ".join(sorted(grants.get(user_id, []))) or "tanpa peran"
+        account = users.get(user_id)
+        found[user_id] = f"{roles} (Telegram {account})" if account else roles
+    return found
 
 
 def _diff_html(diff: str) -> str:
@@ -428,16 +487,36 @@ async def version_detail(request: web.Request) -> web.Response:
     if info is None:
         return _refuse(request, 404, "Versi tidak ada.")
     diff = await console.versions.diff_of(number)
+    author = (await _authors(console, [info]))[info.author_user_id]
     body = (
-        f'<p id="version-info">Versi {info.number}, {esc(info.created_at.isoformat())}, '
-        f"penulis {esc(info.author_user_id or '-')}: {esc(info.message)}</p>"
+        f'<p id="version-info">Versi {info.number}, {esc(_when(console, info.created_at))}, '
+        f"oleh {esc(author)}: {esc(info.message)}</p>"
         f"<ul>{''.join(f'<li>{esc(line)}</li>' for line in info.summary.lines())}</ul>"
         f"{_diff_html(diff)}"
-        f'<form method="post" action="{BASE}/alur/versi/{number}/kembalikan">'
-        f'{csrf_field(session)}<button type="submit" id="rollback">Kembalikan ke versi '
-        f"{number}</button></form>"
+        f'<p><a href="{BASE}/alur/versi/{number}/kembalikan" id="rollback">Kembalikan ke versi '
+        f"{number}</a></p>"
     )
     return _html(page(f"Versi {number}", body, session))
+
+
+def _confirm_page(request: web.Request, title: str, question: str, action: str) -> web.Response:
+    """The step between a button and a change everyone's chats depend on: nothing happens
+    until this form is sent with ``konfirmasi=ya`` (checked by the server, not by a script)."""
+    session = _session(request)
+    body = (
+        f'<div class="confirm"><p>{esc(question)}</p>'
+        f'<form method="post" action="{esc(action)}">{csrf_field(session)}'
+        '<input type="hidden" name="konfirmasi" value="ya">'
+        '<button type="submit" id="confirm">Ya, terbitkan sebagai versi baru</button> '
+        f'<a href="{BASE}/alur/versi" id="cancel">Batal</a></form></div>'
+    )
+    return _html(page(title, body, session))
+
+
+async def _confirmed(request: web.Request) -> bool:
+    if request.method != "POST":
+        return False
+    return str((await request.post()).get("konfirmasi", "")) == "ya"
 
 
 async def version_rollback(request: web.Request) -> web.Response:
@@ -445,12 +524,63 @@ async def version_rollback(request: web.Request) -> web.Response:
         return refused
     console = _console(request)
     number = int(request.match_info["number"])
+    if await console.versions.info(number) is None:
+        return _refuse(request, 404, "Versi tidak ada.")
+    if not await _confirmed(request):
+        return _confirm_page(
+            request,
+            f"Kembalikan ke versi {number}?",
+            f"Yakin mengembalikan alur ke isi versi {number}? Isinya diterbitkan sebagai versi "
+            "baru dan langsung dipakai bot untuk semua warga.",
+            f"{BASE}/alur/versi/{number}/kembalikan",
+        )
     try:
         info = await console.versions.rollback(number, author_user_id=_session(request).user_id)
     except LookupError:
         return _refuse(request, 404, "Versi tidak ada.")
     except FlowSetError as error:
-        return _refuse(request, 409, f"Versi {number} tidak lagi valid: {error}")
+        return _refuse(request, 409, f"Versi {number} tidak lagi valid: {_problems(error)}")
+    return _redirect(f"{BASE}/alur/versi/{info.number}")
+
+
+def _problems(error: FlowSetError) -> str:
+    return "; ".join(f"{e.path}, baris {e.line}: {e.indonesian}" for e in error.errors)
+
+
+async def restore_shipped(request: web.Request) -> web.Response:
+    """The shipped ``flows/`` files, published again as a new version (after a confirmation).
+
+    Why a new version and not "delete the versions": the history stays true (who went back,
+    when), and the audit log names it as its own act.
+    """
+    if (refused := _admin_only(request)) is not None:
+        return refused
+    console = _console(request)
+    session = _session(request)
+    if not await _confirmed(request):
+        return _confirm_page(
+            request,
+            "Kembalikan ke versi bawaan?",
+            "Yakin mengembalikan semua alur ke versi bawaan, yaitu berkas di folder flows/ yang "
+            "dikirim bersama Loket? Semua perubahan dari konsol tidak dipakai lagi (tetap ada "
+            "di riwayat versi).",
+            f"{BASE}/alur/bawaan",
+        )
+    shipped = read_flow_sources(console.loket.settings.flows_dir)
+    try:
+        info = await console.versions.publish(
+            shipped, author_user_id=session.user_id, message=SHIPPED_MESSAGE
+        )
+    except FlowSetError as error:
+        return _refuse(request, 409, f"Versi bawaan tidak valid: {_problems(error)}")
+    async with console.loket.sessions() as db, db.begin():
+        await audit(
+            db,
+            session.user_id,
+            "flow.restore_shipped",
+            f"flow_version:{info.number}",
+            {"digest": info.digest, "via": "console"},
+        )
     return _redirect(f"{BASE}/alur/versi/{info.number}")
 
 
@@ -470,7 +600,11 @@ async def analytics_page(request: web.Request) -> web.Response:
     session = _session(request)
     report = await _report(request)
     intents = sorted(_console(request).versions.current.intents)
-    options = "".join(f'<option value="{esc(i)}">{esc(i)}</option>' for i in intents)
+    # No intent preselected: a row defaulting to the first intent was one click from a wrong
+    # example. The browser requires a choice; the server checks again.
+    options = '<option value="" selected disabled>— pilih layanan —</option>' + "".join(
+        f'<option value="{esc(i)}">{esc(i)}</option>' for i in intents
+    )
     parts = [
         f'<p><a href="{BASE}/analitik.csv" id="csv">Unduh CSV</a> (30 hari terakhir)</p>',
         "<h2>Pesan per hari</h2>",
@@ -483,6 +617,7 @@ async def analytics_page(request: web.Request) -> web.Response:
         _table_or_none(
             ["OPD", "Cek", "Gagal", "Tingkat gagal"],
             [(o, n, f, f"{100 * f / n:.0f}%" if n else "-") for o, n, f in report.status_checks],
+            table_id="status-checks",
         ),
     ]
     if session.roles.is_admin:
@@ -491,10 +626,12 @@ async def analytics_page(request: web.Request) -> web.Response:
                 esc(text),
                 esc(locale),
                 esc(n),
-                f'<form method="post" action="{BASE}/analitik/contoh">{csrf_field(session)}'
+                '<span class="masked">Berisi data yang disamarkan; tidak bisa jadi contoh.</span>'
+                if MASK_SHAPED.search(text)
+                else f'<form method="post" action="{BASE}/analitik/contoh">{csrf_field(session)}'
                 f'<input type="hidden" name="text" value="{esc(text)}">'
                 f'<input type="hidden" name="locale" value="{esc(locale)}">'
-                f'<select name="intent">{options}</select> '
+                f'<select name="intent" required aria-label="Layanan">{options}</select> '
                 '<button type="submit">Jadikan contoh</button></form>',
             )
             for text, locale, n in report.unmatched
@@ -506,8 +643,10 @@ async def analytics_page(request: web.Request) -> web.Response:
     return _html(page("Analitik", "".join(parts), session))
 
 
-def _table_or_none(headers: list[str], rows: list[Any], *, raw: bool = False) -> str:
-    return table(headers, rows, raw=raw) if rows else "<p>Belum ada data.</p>"
+def _table_or_none(
+    headers: list[str], rows: list[Any], *, raw: bool = False, table_id: str = ""
+) -> str:
+    return table(headers, rows, raw=raw, table_id=table_id) if rows else "<p>Belum ada data.</p>"
 
 
 async def analytics_csv(request: web.Request) -> web.Response:
@@ -527,8 +666,19 @@ async def analytics_add_example(request: web.Request) -> web.Response:
     form = await request.post()
     text, locale, intent = (str(form.get(k, "")) for k in ("text", "locale", "intent"))
     current = console.versions.current
+    if MASK_SHAPED.search(text):
+        return _refuse(
+            request,
+            400,
+            "Pertanyaan ini berisi data yang disamarkan (tanda *), jadi tidak bisa dijadikan "
+            "contoh kalimat. Tambahkan contoh tanpa nomor di editor alur bila perlu.",
+        )
+    if not intent:
+        return _refuse(request, 400, "Pilih layanan yang dimaksud pertanyaan ini lebih dulu.")
+    if not text.strip():
+        return _refuse(request, 400, "Pertanyaannya kosong.")
     if intent not in current.intents or f"nlu/{locale}.yaml" not in current.sources:
-        return _refuse(request, 400, "Intent atau bahasa tidak dikenal.")
+        return _refuse(request, 400, "Layanan atau bahasa tidak dikenal.")
     try:
         info = await console.versions.publish(
             add_example(current.sources, locale, intent, text),
@@ -536,7 +686,7 @@ async def analytics_add_example(request: web.Request) -> web.Response:
             message=f"Contoh baru untuk {intent}",
         )
     except FlowSetError as error:
-        return _refuse(request, 409, f"Contoh tidak bisa ditambahkan: {error}")
+        return _refuse(request, 409, f"Contoh tidak bisa ditambahkan: {_problems(error)}")
     return _redirect(f"{BASE}/alur/versi/{info.number}")
 
 

@@ -40,7 +40,7 @@ async def preview_turn(
     try:
         flows = versions.check(sources)
     except FlowSetError as error:
-        return {"errors": [str(e) for e in error.errors]}
+        return {"errors": [f"{e.path}, baris {e.line}: {e.indonesian}" for e in error.errors]}
     engine = build_engine(flows, loket.registry, loket.region, loket.translator, loket.settings)
     raw = payload.get("state")
     state = ConversationState.from_json(raw) if isinstance(raw, dict) else ConversationState()

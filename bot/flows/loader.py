@@ -6,6 +6,7 @@ file and line), so a half-edited flow never replaces a working one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -25,7 +26,7 @@ from bot.flows.model import (
     ServiceInfo,
     Step,
 )
-from bot.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
+from bot.i18n import DEFAULT_LOCALE, N_, SUPPORTED_LOCALES, Translator
 from bot.nlu.entities import ENTITY_NAMES
 from bot.nlu.matcher import RESERVED_PREFIX, IntentNLU
 from bot.yamlsrc import LineDict, YamlError, line_of, load_yaml_text
@@ -49,6 +50,13 @@ HANDOFF_KINDS = ("request", "complaint")
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _INTENT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+# Messages used in several places (the loader's messages are N_ msgids in Indonesian, shown
+# as such in the console; locales/en has the English of `loket flows validate`).
+_UNKNOWN_LANGUAGE = N_("{where}.{key}: bahasa {lang!r} tidak dikenal")
+_NO_INDONESIAN = N_("{where}.{key}: teks Indonesia ('{id}') belum ada")
+# ``where`` (the place in a file a message is about) is written in English ("step menu",
+# "flow file"); the Indonesian message names it with these words instead.
+_WHERE_IN_INDONESIAN = (("step ", "langkah "), ("flow file", "berkas alur"))
 
 COMMON_KEYS = {"type", "buttons", "set"}
 STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
@@ -76,14 +84,49 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
 }
 
 
+_ENGLISH = "en"  # the CLI's language (a constant: a literal here would be extracted)
+
+
+@functools.cache
+def _translator() -> Translator:
+    return Translator.load()
+
+
+def _in_indonesian(name: str, value: Any) -> Any:
+    if name == "where" and isinstance(value, str):
+        for english, indonesian in _WHERE_IN_INDONESIAN:
+            if value.startswith(english):
+                return indonesian + value[len(english) :]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class FlowError:
+    """One problem at a file and line. ``problem`` is English (``loket flows validate``, logs,
+    tests); ``message`` is the same problem in Indonesian for the console. Both come from one
+    gettext entry: the Indonesian msgid (``N_``) and its English translation in ``locales/en``.
+    """
+
     path: str
     line: int
     problem: str
+    message: str = ""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.problem}"
+
+    @property
+    def indonesian(self) -> str:
+        """The problem in Indonesian (English when it was raised without a catalogue entry)."""
+        return self.message or self.problem
+
+    @classmethod
+    def of(cls, path: str, line: int, msgid: str, **params: Any) -> FlowError:
+        """The error for catalogue entry ``msgid`` (Indonesian, ``{placeholders}``)."""
+        if not params:  # also a plain string from a caller without a catalogue entry
+            return cls(path, line, _translator().gettext(_ENGLISH, msgid), msgid)
+        indonesian = msgid.format(**{k: _in_indonesian(k, v) for k, v in params.items()})
+        return cls(path, line, _translator().gettext(_ENGLISH, msgid, **params), indonesian)
 
 
 class FlowSetError(Exception):
@@ -111,8 +154,9 @@ class _Checker:
         self.known = known
         self.errors: list[FlowError] = []
 
-    def error(self, path: str, line: int, problem: str) -> None:
-        self.errors.append(FlowError(path, line, problem))
+    def error(self, path: str, line: int, problem: str, **params: Any) -> None:
+        """Records ``problem``: an ``N_`` msgid (Indonesian) with ``params`` for its fields."""
+        self.errors.append(FlowError.of(path, line, problem, **params))
 
     # -- small typed readers -------------------------------------------------------------
 
@@ -122,34 +166,63 @@ class _Checker:
         if isinstance(value, str):
             value = {DEFAULT_LOCALE: value}
         if not isinstance(value, dict):
-            self.error(path, line, f"{where}.{key}: expected a text with 'id' and 'en' versions")
+            self.error(
+                path,
+                line,
+                N_("{where}.{key}: harus teks dengan versi 'id' dan 'en'"),
+                where=where,
+                key=key,
+            )
             return None
         result: LocalText = {}
         for locale, text in value.items():
             if locale not in SUPPORTED_LOCALES:
                 self.error(
-                    path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}"
+                    path,
+                    line_of(value, locale),
+                    _UNKNOWN_LANGUAGE,
+                    where=where,
+                    key=key,
+                    lang=locale,
                 )
             elif not isinstance(text, str) or not text.strip():
-                self.error(path, line_of(value, locale), f"{where}.{key}.{locale}: empty text")
+                self.error(
+                    path,
+                    line_of(value, locale),
+                    N_("{where}.{key}.{lang}: teks kosong"),
+                    where=where,
+                    key=key,
+                    lang=locale,
+                )
             else:
                 self.check_placeholders(text, path, line_of(value, locale), f"{where}.{key}")
                 result[locale] = text.strip("\n")
         if DEFAULT_LOCALE not in value:
-            self.error(path, line, f"{where}.{key}: missing Indonesian text ('{DEFAULT_LOCALE}')")
+            self.error(path, line, _NO_INDONESIAN, where=where, key=key, id=DEFAULT_LOCALE)
         return result
 
     def text_list(self, parent: Any, key: str, path: str, where: str) -> LocalList | None:
         value = parent.get(key)
         line = line_of(parent, key)
         if not isinstance(value, dict):
-            self.error(path, line, f"{where}.{key}: expected 'id' and 'en' lists of lines")
+            self.error(
+                path,
+                line,
+                N_("{where}.{key}: harus daftar baris 'id' dan 'en'"),
+                where=where,
+                key=key,
+            )
             return None
         result: LocalList = {}
         for locale, items in value.items():
             if locale not in SUPPORTED_LOCALES:
                 self.error(
-                    path, line_of(value, locale), f"{where}.{key}: unknown language {locale!r}"
+                    path,
+                    line_of(value, locale),
+                    _UNKNOWN_LANGUAGE,
+                    where=where,
+                    key=key,
+                    lang=locale,
                 )
                 continue
             if (
@@ -160,14 +233,17 @@ class _Checker:
                 self.error(
                     path,
                     line_of(value, locale),
-                    f"{where}.{key}.{locale}: expected a non-empty list of lines",
+                    N_("{where}.{key}.{lang}: harus daftar baris yang tidak kosong"),
+                    where=where,
+                    key=key,
+                    lang=locale,
                 )
                 continue
             for index, item in enumerate(items):
                 self.check_placeholders(item, path, line_of(items, index), f"{where}.{key}")
             result[locale] = tuple(item.strip() for item in items)
         if DEFAULT_LOCALE not in value:
-            self.error(path, line, f"{where}.{key}: missing Indonesian text ('{DEFAULT_LOCALE}')")
+            self.error(path, line, _NO_INDONESIAN, where=where, key=key, id=DEFAULT_LOCALE)
         return result
 
     def check_placeholders(self, text: str, path: str, line: int, where: str) -> None:
@@ -180,22 +256,41 @@ class _Checker:
                 self.error(
                     path,
                     line,
-                    f"{where}: bad placeholder {token!r} "
-                    "(write {name}, or {{ }} for a brace)",
+                    N_(
+                        "{where}: placeholder {token!r} tidak sah (tulis {name}, atau {braces} "
+                        "untuk kurung kurawal)"
+                    ),
+                    where=where,
+                    token=token,
+                    name="{name}",
+                    braces="{{ }}",
                 )
             elif name.startswith("office.") and self.known.offices:
                 office = name.split(".")[1] if name.count(".") >= 1 else ""
                 if office not in self.known.offices:
-                    self.error(path, line, f"{where}: unknown office {office!r} in {token}")
+                    self.error(
+                        path,
+                        line,
+                        N_("{where}: kantor {office!r} tidak dikenal di {token}"),
+                        where=where,
+                        office=office,
+                        token=token,
+                    )
 
     def unknown_keys(self, mapping: Any, allowed: set[str], path: str, where: str) -> None:
         for key in mapping:
             if key not in allowed:
-                self.error(path, line_of(mapping, key), f"{where}: unknown key {key!r}")
+                self.error(
+                    path,
+                    line_of(mapping, key),
+                    N_("{where}: kunci {key!r} tidak dikenal"),
+                    where=where,
+                    key=key,
+                )
 
     def ref(self, flow: str, value: Any, path: str, line: int, where: str) -> str | None:
         if not isinstance(value, str) or not value:
-            self.error(path, line, f"{where}: expected a step name")
+            self.error(path, line, N_("{where}: harus nama langkah"), where=where)
             return None
         return value if ":" in value else f"{flow}:{value}"
 
@@ -232,19 +327,29 @@ def build_flow_set(sources: Mapping[str, str], known: KnownNames) -> FlowSet:
     flows: dict[str, Flow] = {}
     nlu: dict[str, dict[str, IntentNLU]] = {}
     nlu_lines: dict[tuple[str, str], tuple[str, int]] = {}
+    # Files that did not parse and steps that could not be built: what refers to them is not
+    # reported again (one YAML error was nine errors in other files), see _cross_check.
+    broken: set[str] = set()
+    broken_steps: set[str] = set()
 
     for name, text in sorted(sources.items()):
         try:
             data = load_yaml_text(text, name)
         except YamlError as error:
-            checker.error(error.path, error.line, error.problem)
+            checker.error(
+                error.path,
+                error.line,
+                N_("YAML tidak sah (periksa indentasi, titik dua dan tanda kutip): {detail}"),
+                detail=error.problem,
+            )
+            broken.add(name)
             continue
         if name.startswith("nlu/"):
             _read_nlu(checker, name, data, nlu, nlu_lines)
         else:
-            _read_flow(checker, name, data, flows, steps, intents)
+            _read_flow(checker, name, data, flows, steps, intents, broken_steps)
 
-    _cross_check(checker, steps, intents, nlu, nlu_lines)
+    _cross_check(checker, steps, intents, nlu, nlu_lines, broken, broken_steps)
     if checker.errors:
         raise FlowSetError(checker.errors)
     return FlowSet(
@@ -267,29 +372,45 @@ def _read_nlu(
     locale = Path(name).stem
     if locale not in SUPPORTED_LOCALES:
         checker.error(
-            name, 1, f"unknown language {locale!r} (expected one of {SUPPORTED_LOCALES})"
+            name,
+            1,
+            N_("bahasa {lang!r} tidak dikenal (salah satu dari {known})"),
+            lang=locale,
+            known=SUPPORTED_LOCALES,
         )
         return
     if not isinstance(data, dict):
-        checker.error(name, 1, "expected a mapping of intent id to examples and keywords")
+        checker.error(name, 1, N_("harus pemetaan id intent ke contoh kalimat dan kata kunci"))
         return
     entries: dict[str, IntentNLU] = {}
     for intent_id, entry in data.items():
         line = line_of(data, intent_id)
         if not isinstance(entry, dict):
-            checker.error(name, line, f"{intent_id}: expected 'examples' and 'keywords'")
+            checker.error(
+                name,
+                line,
+                N_("{intent}: harus berisi 'examples' dan 'keywords'"),
+                intent=intent_id,
+            )
             continue
         checker.unknown_keys(entry, {"examples", "keywords"}, name, intent_id)
         examples = entry.get("examples") or []
         keywords = entry.get("keywords") or []
         if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
-            checker.error(name, line, f"{intent_id}.examples: expected a list of sentences")
+            checker.error(
+                name, line, N_("{intent}.examples: harus daftar kalimat"), intent=intent_id
+            )
             continue
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-            checker.error(name, line, f"{intent_id}.keywords: expected a list of words")
+            checker.error(name, line, N_("{intent}.keywords: harus daftar kata"), intent=intent_id)
             continue
         if not examples and not keywords:
-            checker.error(name, line, f"{intent_id}: give at least one example or keyword")
+            checker.error(
+                name,
+                line,
+                N_("{intent}: beri setidaknya satu contoh atau kata kunci"),
+                intent=intent_id,
+            )
         entries[str(intent_id)] = IntentNLU(tuple(examples), tuple(keywords))
         nlu_lines[(locale, str(intent_id))] = (name, line)
     nlu[locale] = entries
@@ -302,9 +423,12 @@ def _read_flow(
     flows: dict[str, Flow],
     steps: dict[str, Step],
     intents: dict[str, Intent],
+    broken_steps: set[str],
 ) -> None:
     if not isinstance(data, LineDict):
-        checker.error(name, 1, "a flow file must be a mapping with 'flow', 'intents' and 'steps'")
+        checker.error(
+            name, 1, N_("berkas alur harus pemetaan dengan 'flow', 'intents' dan 'steps'")
+        )
         return
     checker.unknown_keys(data, {"flow", "opd", "intents", "steps"}, name, "flow file")
     flow_id = data.get("flow")
@@ -312,7 +436,9 @@ def _read_flow(
         checker.error(
             name,
             line_of(data, "flow"),
-            f"'flow: {flow_id}' must equal the file name {Path(name).stem!r}",
+            N_("'flow: {flow}' harus sama dengan nama berkas {stem!r}"),
+            flow=flow_id,
+            stem=Path(name).stem,
         )
         flow_id = Path(name).stem
     opd = data.get("opd")
@@ -320,45 +446,55 @@ def _read_flow(
         checker.error(
             name,
             line_of(data, "opd"),
-            f"unknown opd {opd!r} (known: {', '.join(sorted(checker.known.opds))})",
+            N_("opd {opd!r} tidak dikenal (yang dikenal: {known})"),
+            opd=opd,
+            known=", ".join(sorted(checker.known.opds)),
         )
     raw_steps = data.get("steps")
     if not isinstance(raw_steps, dict) or not raw_steps:
-        checker.error(name, line_of(data, "steps"), "'steps' must be a non-empty mapping")
+        checker.error(name, line_of(data, "steps"), N_("'steps' harus pemetaan yang tidak kosong"))
         raw_steps = {}
     for step_name, raw in raw_steps.items():
         if not _ID_PATTERN.match(str(step_name)):
             checker.error(
                 name,
                 line_of(raw_steps, step_name),
-                f"step name {step_name!r}: use lower-case letters, digits and _",
+                N_("nama langkah {step!r}: pakai huruf kecil, angka dan _"),
+                step=step_name,
             )
         step = _read_step(
             checker, name, str(flow_id), str(step_name), raw, line_of(raw_steps, step_name)
         )
         if step is not None:
             steps[step.ref] = step
+        else:
+            broken_steps.add(f"{flow_id}:{step_name}")
     intent_ids: list[str] = []
     raw_intents = data.get("intents") or []
     if not isinstance(raw_intents, list):
-        checker.error(name, line_of(data, "intents"), "'intents' must be a list")
+        checker.error(name, line_of(data, "intents"), N_("'intents' harus daftar"))
         raw_intents = []
     for index, raw in enumerate(raw_intents):
         line = line_of(raw_intents, index)
         if not isinstance(raw, dict):
-            checker.error(name, line, "an intent needs 'id', 'title' and 'start'")
+            checker.error(name, line, N_("intent memerlukan 'id', 'title' dan 'start'"))
             continue
         checker.unknown_keys(raw, {"id", "title", "start"}, name, "intent")
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not _INTENT_PATTERN.match(intent_id):
-            checker.error(name, line, f"intent id {intent_id!r}: write it as flow.name")
+            checker.error(
+                name, line, N_("id intent {intent!r}: tulis sebagai alur.nama"), intent=intent_id
+            )
             continue
         if intent_id in intents:
             other = intents[intent_id]
             checker.error(
                 name,
                 line,
-                f"duplicate intent id {intent_id!r} (also at {other.path}:{other.line})",
+                N_("id intent {intent!r} ganda (juga di {other_file}:{other_line})"),
+                intent=intent_id,
+                other_file=other.path,
+                other_line=other.line,
             )
             continue
         title = checker.text(raw, "title", name, intent_id) or {}
@@ -382,14 +518,27 @@ def _options(
         return ()
     if not isinstance(items, list) or not items:
         checker.error(
-            path, line_of(raw, key), f"{where}.{key}: expected a non-empty list of {{label, goto}}"
+            path,
+            line_of(raw, key),
+            N_("{where}.{key}: harus daftar {shape} yang tidak kosong"),
+            where=where,
+            key=key,
+            shape="{label, goto}",
         )
         return ()
     options = []
     for index, item in enumerate(items):
         line = line_of(items, index)
         if not isinstance(item, dict):
-            checker.error(path, line, f"{where}.{key}[{index + 1}]: expected {{label, goto}}")
+            checker.error(
+                path,
+                line,
+                N_("{where}.{key}[{n}]: harus {shape}"),
+                where=where,
+                key=key,
+                n=index + 1,
+                shape="{label, goto}",
+            )
             continue
         checker.unknown_keys(item, {"label", "goto", "set"}, path, f"{where}.{key}[{index + 1}]")
         label = checker.text(item, "label", path, f"{where}.{key}[{index + 1}]")
@@ -399,7 +548,12 @@ def _options(
         values = item.get("set") or {}
         if not isinstance(values, dict):
             checker.error(
-                path, line_of(item, "set"), f"{where}.{key}[{index + 1}].set: expected a mapping"
+                path,
+                line_of(item, "set"),
+                N_("{where}.{key}[{n}].set: harus pemetaan"),
+                where=where,
+                key=key,
+                n=index + 1,
             )
             values = {}
         if label and goto:
@@ -412,21 +566,24 @@ def _read_step(
 ) -> Step | None:
     where = f"step {name}"
     if not isinstance(raw, dict):
-        checker.error(path, line, f"{where}: expected a mapping with a 'type'")
+        checker.error(path, line, N_("{where}: harus pemetaan dengan 'type'"), where=where)
         return None
     step_type = raw.get("type")
     if step_type not in STEP_TYPES:
         checker.error(
             path,
             line_of(raw, "type"),
-            f"{where}: unknown type {step_type!r} (one of {', '.join(STEP_TYPES)})",
+            N_("{where}: jenis tidak dikenal {type!r} (salah satu dari {known})"),
+            where=where,
+            type=step_type,
+            known=", ".join(STEP_TYPES),
         )
         return None
     required, optional = STEP_KEYS[step_type]
     checker.unknown_keys(raw, required | optional | COMMON_KEYS, path, where)
     for key in sorted(required):
         if key not in raw and not (step_type == "choice" and key == "options"):
-            checker.error(path, line, f"{where}: missing '{key}'")
+            checker.error(path, line, N_("{where}: '{key}' belum ada"), where=where, key=key)
     ref = f"{flow}:{name}"
     fields: dict[str, Any] = {}
     if "text" in raw:
@@ -442,7 +599,10 @@ def _read_step(
         save_as = raw["save_as"]
         if not isinstance(save_as, str) or not _ID_PATTERN.match(save_as):
             checker.error(
-                path, line_of(raw, "save_as"), f"{where}.save_as: use a simple name like 'number'"
+                path,
+                line_of(raw, "save_as"),
+                N_("{where}.save_as: pakai nama sederhana seperti 'number'"),
+                where=where,
             )
         fields["save_as"] = str(save_as)
 
@@ -454,21 +614,38 @@ def _read_step(
                 checker.error(
                     path,
                     line_of(raw, "options_from"),
-                    f"{where}.options_from: unknown source {source!r} (known: districts)",
+                    N_(
+                        "{where}.options_from: sumber {source!r} tidak dikenal (yang dikenal: "
+                        "districts)"
+                    ),
+                    where=where,
+                    source=source,
                 )
             if "save_as" not in raw or "next" not in raw:
-                checker.error(path, line, f"{where}: options_from needs 'save_as' and 'next'")
+                checker.error(
+                    path,
+                    line,
+                    N_("{where}: options_from memerlukan 'save_as' dan 'next'"),
+                    where=where,
+                )
             fields["options_from"] = str(source)
         elif not fields["options"]:
-            checker.error(path, line, f"{where}: a choice needs 'options' or 'options_from'")
+            checker.error(
+                path,
+                line,
+                N_("{where}: pilihan memerlukan 'options' atau 'options_from'"),
+                where=where,
+            )
     elif step_type == "input":
         validator = raw.get("validator")
         if validator not in checker.known.validators:
             checker.error(
                 path,
                 line_of(raw, "validator"),
-                f"{where}: unknown validator {validator!r} "
-                f"(known: {', '.join(sorted(checker.known.validators))})",
+                N_("{where}: validator {validator!r} tidak dikenal (yang dikenal: {known})"),
+                where=where,
+                validator=validator,
+                known=", ".join(sorted(checker.known.validators)),
             )
         fields["validator"] = str(validator)
         if "entity" in raw:
@@ -486,17 +663,28 @@ def _read_step(
     elif step_type == "action":
         action = raw.get("action")
         if action not in checker.known.actions and action not in BUILTIN_ACTIONS:
-            checker.error(path, line_of(raw, "action"), f"{where}: unknown action {action!r}")
+            checker.error(
+                path,
+                line_of(raw, "action"),
+                N_("{where}: aksi {action!r} tidak dikenal"),
+                where=where,
+                action=action,
+            )
         fields["action"] = str(action)
         params = raw.get("params") or {}
         if not isinstance(params, dict):
-            checker.error(path, line_of(raw, "params"), f"{where}.params: expected a mapping")
+            checker.error(
+                path, line_of(raw, "params"), N_("{where}.params: harus pemetaan"), where=where
+            )
             params = {}
         fields["params"] = dict(params)
         outcomes = raw.get("on") or {}
         if not isinstance(outcomes, dict) or "ok" not in outcomes:
             checker.error(
-                path, line_of(raw, "on"), f"{where}.on: must name at least the 'ok' step"
+                path,
+                line_of(raw, "on"),
+                N_("{where}.on: sebutkan setidaknya langkah 'ok'"),
+                where=where,
             )
             outcomes = {}
         resolved = {}
@@ -505,7 +693,10 @@ def _read_step(
                 checker.error(
                     path,
                     line_of(outcomes, outcome),
-                    f"{where}.on: unknown outcome {outcome!r} (one of {', '.join(OUTCOME_KEYS)})",
+                    N_("{where}.on: hasil {outcome!r} tidak dikenal (salah satu dari {known})"),
+                    where=where,
+                    outcome=outcome,
+                    known=", ".join(OUTCOME_KEYS),
                 )
                 continue
             target_ref = checker.ref(
@@ -518,7 +709,9 @@ def _read_step(
         cases = []
         raw_cases = raw.get("cases") or []
         if not isinstance(raw_cases, list):
-            checker.error(path, line_of(raw, "cases"), f"{where}.cases: expected a list")
+            checker.error(
+                path, line_of(raw, "cases"), N_("{where}.cases: harus daftar"), where=where
+            )
             raw_cases = []
         for index, item in enumerate(raw_cases):
             case_line = line_of(raw_cases, index)
@@ -527,8 +720,10 @@ def _read_step(
                 checker.error(
                     path,
                     case_line,
-                    f"{where}.cases[{index + 1}]: expected "
-                    "{when: {var, equals|not_equals|in|exists}, goto}",
+                    N_("{where}.cases[{n}]: harus {shape}"),
+                    where=where,
+                    n=index + 1,
+                    shape="{when: {var, equals|not_equals|in|exists}, goto}",
                 )
                 continue
             tests = [t for t in CASE_TESTS if t in when]
@@ -536,7 +731,10 @@ def _read_step(
                 checker.error(
                     path,
                     case_line,
-                    f"{where}.cases[{index + 1}]: give exactly one of {', '.join(CASE_TESTS)}",
+                    N_("{where}.cases[{n}]: beri tepat satu dari {known}"),
+                    where=where,
+                    n=index + 1,
+                    known=", ".join(CASE_TESTS),
                 )
                 continue
             goto = checker.ref(
@@ -554,13 +752,19 @@ def _read_step(
             checker.error(
                 path,
                 line_of(raw, "kind"),
-                f"{where}.kind: expected one of {', '.join(HANDOFF_KINDS)}",
+                N_("{where}.kind: harus salah satu dari {known}"),
+                where=where,
+                known=", ".join(HANDOFF_KINDS),
             )
         fields["kind"] = str(kind)
         if "opd" in raw:
             if checker.known.opds and raw["opd"] not in checker.known.opds:
                 checker.error(
-                    path, line_of(raw, "opd"), f"{where}.opd: unknown opd {raw['opd']!r}"
+                    path,
+                    line_of(raw, "opd"),
+                    N_("{where}.opd: opd {opd!r} tidak dikenal"),
+                    where=where,
+                    opd=raw["opd"],
                 )
             fields["opd"] = str(raw["opd"])
     elif step_type == "service":
@@ -584,21 +788,28 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
         checker.error(
             path,
             line_of(raw, "office"),
-            f"{where}.office: unknown office {office!r} "
-            f"(known: {', '.join(sorted(checker.known.offices))})",
+            N_("{where}.office: kantor {office!r} tidak dikenal (yang dikenal: {known})"),
+            where=where,
+            office=office,
+            known=", ".join(sorted(checker.known.offices)),
         )
     legal = raw.get("legal_basis")
     if not isinstance(legal, list) or not legal or not all(isinstance(x, str) for x in legal):
         checker.error(
             path,
             line_of(raw, "legal_basis"),
-            f"{where}.legal_basis: expected a non-empty list such as ['UU 24/2013 Pasal 79A']",
+            N_("{where}.legal_basis: harus daftar yang tidak kosong, seperti {example}"),
+            where=where,
+            example="['UU 24/2013 Pasal 79A']",
         )
         legal = []
     checked = str(raw.get("checked", ""))
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", checked):
         checker.error(
-            path, line_of(raw, "checked"), f"{where}.checked: expected a date YYYY-MM-DD"
+            path,
+            line_of(raw, "checked"),
+            N_("{where}.checked: harus tanggal TTTT-BB-HH"),
+            where=where,
         )
     if not (title and summary and requirements and cost and duration):
         return None
@@ -633,20 +844,41 @@ def _cross_check(
     intents: dict[str, Intent],
     nlu: dict[str, dict[str, IntentNLU]],
     nlu_lines: dict[tuple[str, str], tuple[str, int]],
+    broken: set[str],
+    broken_steps: set[str],
 ) -> None:
+    """References, reachability and NLU coverage across files.
+
+    What cannot be judged is not reported: a reference into a file that did not parse or to a
+    step already reported as broken, reachability while any part is missing (the missing part
+    may be the way in), and NLU entries of a flow whose file did not parse.
+    """
+    broken_flows = {Path(name).stem for name in broken if not name.startswith("nlu/")}
+
+    def unknown(ref: str) -> bool:
+        return ref not in steps and ref not in broken_steps and _flow_of(ref) not in broken_flows
+
     for step in steps.values():
         for target in _targets(step):
-            if target not in steps:
+            if unknown(target):
                 checker.error(
-                    step.path, step.line, f"step {step.name}: goes to unknown step {target!r}"
+                    step.path,
+                    step.line,
+                    N_("{where}: menuju langkah tidak dikenal {target!r}"),
+                    where=f"step {step.name}",
+                    target=target,
                 )
     for intent in intents.values():
-        if intent.start not in steps:
+        if unknown(intent.start):
             checker.error(
                 intent.path,
                 intent.line,
-                f"intent {intent.id}: starts at unknown step {intent.start!r}",
+                N_("intent {intent}: dimulai di langkah tidak dikenal {start!r}"),
+                intent=intent.id,
+                start=intent.start,
             )
+    if broken or broken_steps:
+        return _check_nlu(checker, intents, nlu, nlu_lines, broken, broken_flows)
     # Reachability: from every intent's start, following every way out of a step.
     seen: set[str] = set()
     frontier = [intent.start for intent in intents.values() if intent.start in steps]
@@ -661,21 +893,47 @@ def _cross_check(
             checker.error(
                 step.path,
                 step.line,
-                f"step {step.name}: unreachable (no intent or step leads here)",
+                N_(
+                    "{where}: tidak terjangkau (tidak ada intent atau langkah yang menuju ke sini)"
+                ),
+                where=f"step {step.name}",
             )
+    _check_nlu(checker, intents, nlu, nlu_lines, broken, broken_flows)
+
+
+def _flow_of(ref: str) -> str:
+    """The flow of a step (``umum:menu``) or an intent (``umum.menu``)."""
+    return ref.split(":", 1)[0] if ":" in ref else ref.split(".", 1)[0]
+
+
+def _check_nlu(
+    checker: _Checker,
+    intents: dict[str, Intent],
+    nlu: dict[str, dict[str, IntentNLU]],
+    nlu_lines: dict[tuple[str, str], tuple[str, int]],
+    broken: set[str],
+    broken_flows: set[str],
+) -> None:
     for (locale, intent_id), (path, line) in nlu_lines.items():
         # "_..." entries are out-of-scope look-alikes for the matcher, not intents.
         if intent_id.startswith(RESERVED_PREFIX):
             continue
-        if intent_id not in intents:
-            checker.error(path, line, f"{intent_id}: no flow declares this intent ({locale})")
-    if nlu:
+        if intent_id not in intents and _flow_of(intent_id) not in broken_flows:
+            checker.error(
+                path,
+                line,
+                N_("{intent}: tidak ada alur yang memuat intent ini ({lang})"),
+                intent=intent_id,
+                lang=locale,
+            )
+    if nlu and f"nlu/{DEFAULT_LOCALE}.yaml" not in broken:
         indonesian = nlu.get(DEFAULT_LOCALE, {})
         for intent in intents.values():
             if intent.id not in indonesian:
                 checker.error(
                     intent.path,
                     intent.line,
-                    f"intent {intent.id}: no Indonesian examples in "
-                    f"flows/nlu/{DEFAULT_LOCALE}.yaml",
+                    N_("intent {intent}: belum ada contoh kalimat Indonesia di {file}"),
+                    intent=intent.id,
+                    file=f"flows/nlu/{DEFAULT_LOCALE}.yaml",
                 )

@@ -1,4 +1,4 @@
-// The console's only script: the preview chat on the flow editor. It posts the edited YAML,
+// The console's only script: the preview chat and the line numbers of the flow editor. It posts the edited YAML,
 // the citizen's words (or a pressed button) and the sandboxed conversation state to the
 // server, which runs them through the same engine the bot uses; nothing is stored.
 "use strict";
@@ -67,6 +67,41 @@ function setupPreview() {
   if (reset) reset.addEventListener("click", () => { state = null; log.textContent = ""; });
 }
 
+// The YAML editor's line numbers: a gutter beside the textarea (wrap="off", so one text line
+// is one row), renumbered on every edit and scrolled with the text. No editor library.
+function setupGutter() {
+  const editor = document.getElementById("source");
+  const gutter = document.getElementById("gutter");
+  if (!editor || !gutter) return;
+  let shown = -1;
+  function renumber() {
+    const count = editor.value.split("\n").length;
+    if (count !== shown) {
+      const numbers = [];
+      for (let i = 1; i <= count; i++) numbers.push(i);
+      // One blank row more than the text: room for the textarea's horizontal scrollbar.
+      gutter.textContent = numbers.join("\n") + "\n ";
+      shown = count;
+    }
+    gutter.scrollTop = editor.scrollTop;
+  }
+  editor.addEventListener("input", renumber);
+  editor.addEventListener("scroll", () => { gutter.scrollTop = editor.scrollTop; });
+  renumber();
+  // An error in the list jumps to its line.
+  for (const item of document.querySelectorAll("#errors li[data-line]")) {
+    item.addEventListener("click", () => {
+      const line = Number(item.dataset.line);
+      const lines = editor.value.split("\n");
+      const start = lines.slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
+      editor.focus();
+      editor.setSelectionRange(start, start + (lines[line - 1] || "").length);
+      editor.scrollTop = Math.max(0, (line - 5) * parseFloat(getComputedStyle(editor).lineHeight));
+      renumber();
+    });
+  }
+}
+
 // The announcements page shows live progress: while one is queued or sending it reloads
 // every few seconds, unless a new announcement is being typed.
 function setupRefresh() {
@@ -81,5 +116,6 @@ function setupRefresh() {
 
 document.addEventListener("DOMContentLoaded", () => {
   setupPreview();
+  setupGutter();
   setupRefresh();
 });
