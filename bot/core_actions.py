@@ -137,5 +137,51 @@ def register_core_actions(
         )
 
     registry.add_action("core.show_subscription", show_subscription)
+
+    async def erasure_roles(call: ActionCall) -> ActionResult:
+        """What /hapusdata does to the asker's official role (issue 12), for the confirmation
+        before erasing: ``text`` is empty for a citizen, else a paragraph to show."""
+        from bot.staff.roles import ADMIN, erasure_effect
+
+        if session_factory is None:
+            return ActionResult("ok", {"text": ""})
+        async with session_factory() as session:
+            effect = await erasure_effect(session, int(call.user_id))
+        notes = []
+        if effect.kept_admin:
+            notes.append(
+                translator.gettext(
+                    call.locale,
+                    N_(
+                        "Anda admin yang disebut dalam konfigurasi Loket (ADMIN_TELEGRAM_IDS): "
+                        "hak admin Anda tetap, karena konfigurasi masih menyebut Anda."
+                    ),
+                )
+            )
+        if effect.lost:
+            labels = [
+                ADMIN  # the role's name, the same word in both languages
+                if grant.role == ADMIN
+                else translator.gettext(
+                    call.locale,
+                    N_("staf {opd}"),
+                    opd=region.opds[grant.opd].short if grant.opd in region.opds else grant.opd,
+                )
+                for grant in effect.lost
+            ]
+            notes.append(
+                translator.gettext(
+                    call.locale,
+                    N_(
+                        "Peran {roles} Anda di Loket ikut dihapus. Bila Anda masih bertugas, "
+                        "minta admin memberikannya lagi (/peran). Pengumuman yang sudah Anda "
+                        "kirim dan catatan audit tetap disimpan, tanpa menyebut Anda."
+                    ),
+                    roles=", ".join(labels),
+                )
+            )
+        return ActionResult("ok", {"text": "".join("\n\n" + note for note in notes)})
+
+    registry.add_action("core.erasure_roles", erasure_roles)
     registry.add_action("core.request_status", request_status)
     registry.add_validator("lkt_reference", reference_validator)

@@ -185,6 +185,39 @@ async def revoke_role(
 
 
 @dataclass(frozen=True, slots=True)
+class ErasureEffect:
+    """What /hapusdata does to one person's official roles, for the confirmation they read
+    before erasing (issue 12): ``lost`` goes with their data and must be granted again by an
+    admin; ``kept_admin`` is true for an admin named in ADMIN_TELEGRAM_IDS, who stays one."""
+
+    lost: tuple[Grant, ...] = ()
+    kept_admin: bool = False
+
+    @property
+    def is_citizen(self) -> bool:
+        return not self.lost and not self.kept_admin
+
+
+async def erasure_effect(session: AsyncSession, user_id: int) -> ErasureEffect:
+    """The roles ``user_id`` loses by erasing their data. The admin role seeded from the
+    configuration (``granted_by`` NULL: seed_admins keeps exactly the listed ids so at every
+    start) is not lost: the configuration still names them and the role comes back at once."""
+    rows = await session.execute(
+        select(Role.role, Role.opd, Role.granted_by).where(Role.user_id == user_id)
+    )
+    lost: list[Grant] = []
+    kept_admin = False
+    for role, opd, granted_by in rows:
+        if role == ADMIN and granted_by is None:
+            kept_admin = True
+        else:
+            lost.append(Grant(role, opd))
+    if kept_admin:  # a configured admin granted admin by someone else too: still one role
+        lost = [g for g in lost if g.role != ADMIN]
+    return ErasureEffect(tuple(sorted(lost, key=lambda g: (g.role, g.opd or ""))), kept_admin)
+
+
+@dataclass(frozen=True, slots=True)
 class Holder:
     telegram_id: str
     grant: Grant
@@ -212,14 +245,33 @@ class StaffDesk:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], opds: Sequence[str]) -> None:
         self.sessions = sessions
         self.opds = tuple(opds)
+        # The Telegram ids of ADMIN_TELEGRAM_IDS (seed_admins). An admin named there who
+        # erases their data (/hapusdata) loses the stored role with the rest; the next role
+        # check gives it back (audited role.seed), so the configuration, not a restart,
+        # decides who is an admin (issue 12).
+        self.configured_admins: frozenset[str] = frozenset()
+
+    async def _regain(self, telegram_id: int | str) -> None:
+        """Re-seeds the admin role of a configured admin who no longer holds it."""
+        if str(telegram_id) not in self.configured_admins:
+            return
+        async with self.sessions() as session:
+            user = await repo.find_user(session, TELEGRAM, str(telegram_id))
+            if user is not None and (await roles_of(session, user.id)).is_admin:
+                return
+        async with self.sessions() as session, session.begin():
+            user, _ = await repo.get_or_create_user(session, TELEGRAM, str(telegram_id), "id")
+            await grant_role(session, None, user.id, Grant(ADMIN), action="role.seed")
 
     async def roles_of(self, telegram_id: int | str) -> RoleSet:
+        await self._regain(telegram_id)
         async with self.sessions() as session:
             user = await repo.find_user(session, TELEGRAM, str(telegram_id))
             return RoleSet() if user is None else await roles_of(session, user.id)
 
     async def actor(self, telegram_id: int | str) -> tuple[int, RoleSet] | None:
         """The internal user id and roles of someone with a role; None for a citizen."""
+        await self._regain(telegram_id)
         async with self.sessions() as session:
             user = await repo.find_user(session, TELEGRAM, str(telegram_id))
             if user is None:
@@ -254,6 +306,8 @@ class StaffDesk:
             return await revoke_role(session, actor.id, found.id, command.grant)
 
     async def list_roles(self) -> list[Holder]:
+        for telegram_id in sorted(self.configured_admins):
+            await self._regain(telegram_id)
         async with self.sessions() as session:
             return await list_roles(session)
 
@@ -261,6 +315,7 @@ class StaffDesk:
         """Makes every id of ADMIN_TELEGRAM_IDS an admin (audited as ``role.seed``, actor
         NULL) and takes the seeded admin role from ids no longer listed."""
         wanted = {str(i) for i in telegram_ids}
+        self.configured_admins = frozenset(wanted)
         async with self.sessions() as session, session.begin():
             for telegram_id in sorted(wanted):
                 user, _ = await repo.get_or_create_user(session, TELEGRAM, telegram_id, "id")
