@@ -61,6 +61,14 @@ class Settings:
     # browser reaches Loket through a proxy (https://loket.example.go.id/konsol); by default
     # the console is served on Loket's own web server at http://<host>:<port>/konsol.
     console_base_url: str | None = None
+    # WhatsApp Cloud API (issue 16, bot/whatsapp, docs/whatsapp.md): served next to Telegram
+    # at /whatsapp/webhook when a phone number id or token is set; without an app secret
+    # `loket run` refuses to start (the webhook's signature check never fails open).
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_base_url: str | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -91,5 +99,10 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").strip().upper(),
             retention_days=_int(env, "RETENTION_DAYS", 90),
             console_base_url=env.get("CONSOLE_BASE_URL") or None,
+            whatsapp_phone_number_id=env.get("WHATSAPP_PHONE_NUMBER_ID") or None,
+            whatsapp_access_token=env.get("WHATSAPP_ACCESS_TOKEN") or None,
+            whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET") or None,
+            whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
+            whatsapp_api_base_url=env.get("WHATSAPP_API_BASE_URL") or None,
             env=env,
         )

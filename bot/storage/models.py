@@ -121,7 +121,13 @@ class UnmatchedQuestion(Base):
 
 
 class CitizenRequest(Base):
-    """A request to talk to a person, or a complaint, with the reference the citizen quotes."""
+    """A request to talk to a person, or a complaint, with the reference the citizen quotes.
+
+    ``message`` is the question or complaint (masked); ``contact`` how an officer request is
+    to be answered (``chat``, ``phone``, ``whatsapp``) and ``phone`` the number for the latter
+    two, unmasked since an officer dials it. This row is the only place the number is kept:
+    erased with the citizen (/hapusdata) and listed by ``loket export-user``.
+    """
 
     __tablename__ = "citizen_requests"
 
@@ -132,6 +138,8 @@ class CitizenRequest(Base):
     opd: Mapped[str | None] = mapped_column(String(32))
     intent: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
@@ -427,3 +435,65 @@ class BroadcastRateSlot(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)
+
+
+# -- WhatsApp as a second channel (issue 16, bot/whatsapp) ------------------------------------
+
+
+class WhatsAppInbound(Base):
+    """A WhatsApp message accepted by some worker's webhook, recorded before the 200 answer.
+
+    ``message_id`` (the ``wamid``) is unique, so a message Meta delivers twice, to the same
+    worker or to another one, is handled once. ``seq`` orders one citizen's messages
+    (``ordering_key`` ``wa:<id>``); ``started_at`` is set just before handling (at most once).
+    ``payload`` is the message as received (it can hold a NIK and the sender's phone number:
+    erased with the citizen, purged a day after handling).
+    """
+
+    __tablename__ = "whatsapp_inbound"
+    __table_args__ = (Index("ix_whatsapp_inbound_key", "ordering_key", "started_at", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    ordering_key: Mapped[str] = mapped_column(String(80))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class WhatsAppOutbound(Base):
+    """A message Loket sent over WhatsApp whose fate matters: a status notification or an
+    announcement. Meta reports ``sent`` -> ``delivered`` -> ``read`` (or ``failed`` with a
+    code) by webhook, keyed by the ``wamid`` the send returned. ``fallback`` is the approved
+    template to send instead if the free-text message fails with 131047 (the 24-hour window
+    had closed), so such a message is never silently lost."""
+
+    __tablename__ = "whatsapp_outbound"
+    __table_args__ = (Index("ix_whatsapp_outbound_user", "user_id"),)
+
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # notification | announcement
+    reference: Mapped[str | None] = mapped_column(String(64))  # notification id, MMK-7K3Q
+    template: Mapped[str | None] = mapped_column(String(64))  # sent as this template
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    fallback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+
+
+class WhatsAppMenu(Base):
+    """The last choice of more than ten options shown to a citizen on WhatsApp, which a list
+    message cannot hold: its options, so that "Lainnya" can show the next page on whichever
+    worker receives the press."""
+
+    __tablename__ = "whatsapp_menus"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    menu: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)

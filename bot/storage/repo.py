@@ -29,6 +29,9 @@ from bot.storage.models import (
     Subscription,
     UnmatchedQuestion,
     User,
+    WhatsAppInbound,
+    WhatsAppMenu,
+    WhatsAppOutbound,
     options_now,
 )
 
@@ -59,6 +62,9 @@ USER_TABLES = (
     # The admin console's sign-in links and sessions (issue 6).
     ConsoleLoginToken,
     ConsoleSession,
+    # WhatsApp (issue 16): statuses of messages sent to the citizen, a paginated menu.
+    WhatsAppOutbound,
+    WhatsAppMenu,
 )
 
 
@@ -338,6 +344,8 @@ async def record_request(
     opd: str | None,
     intent: str | None,
     message: str,
+    contact: str | None = None,
+    phone: str | None = None,
 ) -> None:
     session.add(
         CitizenRequest(
@@ -347,6 +355,8 @@ async def record_request(
             opd=opd,
             intent=intent,
             message=message,
+            contact=contact,
+            phone=phone,
         )
     )
 
@@ -425,6 +435,16 @@ async def erase_user(session: AsyncSession, user_id: int) -> None:
             InboxUpdate.ordering_key
             == select("user:" + User.external_id)
             .where(User.id == user_id, User.channel == "telegram")
+            .scalar_subquery()
+        )
+    )
+    # WhatsApp (issue 16): messages waiting in, or kept for a day by, the WhatsApp inbox
+    # carry the citizen's number and words; keyed by their WhatsApp id (bot/whatsapp/inbox.py).
+    await session.execute(
+        delete(WhatsAppInbound).where(
+            WhatsAppInbound.ordering_key
+            == select("wa:" + User.external_id)
+            .where(User.id == user_id, User.channel == "whatsapp")
             .scalar_subquery()
         )
     )
