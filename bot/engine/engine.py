@@ -134,7 +134,6 @@ class Engine:
             default_locale=DEFAULT_LOCALE,
         )
 
-
     # -- entry point ---------------------------------------------------------------------
 
     async def handle(
@@ -240,7 +239,6 @@ class _TurnBuilder:
         self.entities: dict[str, str] = {}
         # The citizen's saved language while this turn answers in the message's own one.
         self.saved_locale: str | None = None
-
 
     # -- output --------------------------------------------------------------------------
 

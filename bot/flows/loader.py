@@ -656,7 +656,8 @@ def _read_step(
                 checker.error(
                     path,
                     line_of(raw, "entity"),
-                    f"{where}.entity: unknown entity {entity!r} (known: {', '.join(ENTITY_NAMES)})",
+                    f"{where}.entity: unknown entity {entity!r} "
+                    f"(known: {', '.join(ENTITY_NAMES)})",
                 )
             else:
                 fields["entity"] = str(entity)

@@ -28,6 +28,7 @@ def wit(day: date, hour: int, minute: int = 0) -> datetime:
 
     return datetime.combine(day, time(hour, minute), tzinfo=WIT)
 
+
 DISTRICTS: dict[str, str] = {
     "94.04.01": "Mimika Baru",
     "94.04.02": "Agimuga",
