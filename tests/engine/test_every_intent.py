@@ -10,6 +10,7 @@ import yaml
 from bot.app import Loket
 from bot.engine.engine import DEEP_LINK_ALIASES, NAV_MENU, NAV_WORDS
 from bot.flows.loader import FLOWS_DIR
+from bot.nlu.matcher import RESERVED_PREFIX
 from bot.storage.models import Event
 from tests.support.app import FakeClock, project_flow_set, rows
 from tests.support.conversation import Conversation
@@ -21,9 +22,12 @@ INTENTS = sorted(project_flow_set().intents)
 
 
 def first_examples(locale: str) -> dict[str, str]:
+    """First example per intent; '_' entries are out-of-scope look-alikes, not intents."""
     data = yaml.safe_load((FLOWS_DIR / "nlu" / f"{locale}.yaml").read_text(encoding="utf-8"))
     return {
-        intent: entry["examples"][0] for intent, entry in data.items() if entry.get("examples")
+        intent: entry["examples"][0]
+        for intent, entry in data.items()
+        if entry.get("examples") and not intent.startswith(RESERVED_PREFIX)
     }
 
 
