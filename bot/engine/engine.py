@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 MENU_INTENT = "umum.menu"
 EMERGENCY_INTENT = "umum.darurat"
+# Answers that are never offered as a "which one do you mean?" choice: a close call with
+# "thanks" or "emergency numbers" means the message was not understood, not that the
+# citizen may have meant to say thank you (emergencies are caught by their words, below).
+NOT_A_CHOICE = frozenset({EMERGENCY_INTENT, "umum.terima_kasih"})
 # Words that make a message an emergency whatever else it says (issue 13): answered with the
 # emergency numbers before anything else, even in the middle of another flow.
 _EMERGENCY = re.compile(
@@ -380,8 +384,12 @@ class _TurnBuilder:
             await self._reprompt()
 
     async def _emergency(self) -> None:
-        """The emergency numbers first; then the question that was waiting, asked again."""
+        """The emergency numbers first; then the question that was waiting, asked again.
+        Outside a flow the emergency is the intent itself, counted like any other."""
         self.log("emergency", {"step": self.state.step})
+        if self.state.step is None:
+            await self._start_intent(EMERGENCY_INTENT, via="text")
+            return
         step = self.flows.steps.get(self.flows.intents[EMERGENCY_INTENT].start)
         if step is not None and step.text:
             self.say(self.render.text(step.text, self.state.context, self.state.locale))
@@ -398,10 +406,13 @@ class _TurnBuilder:
         if (
             kind != "none"
             and understood.language != self.state.locale
+            and understood.language != DEFAULT_LOCALE
             and understood.language in SUPPORTED_LOCALES
         ):
             # An English question is answered in English whatever the saved language; the
-            # saved language itself does not change (issue 13).
+            # saved language itself does not change (issue 13). Not the other way round: a
+            # citizen who chose English keeps English when a message mixes in Indonesian
+            # service words ("hapus data saya", "KTP").
             self.saved_locale = self.state.locale
             self.state.locale = understood.language
         if kind == "confident" and intent in self.flows.intents:
@@ -410,8 +421,7 @@ class _TurnBuilder:
             if entities and self.state.step is not None:
                 self.entities = entities
                 await self._fill_from_entities()
-        elif kind == "ambiguous":
-            choices = [i for i, _score in alternatives if i in self.flows.intents][:3]
+        elif kind == "ambiguous" and (choices := self._choices(alternatives)):
             self.say(self.t(N_("Maksud Anda yang mana? Silakan pilih:")))
             self.buttons = [
                 (Button(pick(self.flows.intents[i].title, self.state.locale), f"i:{i}"),)
@@ -419,6 +429,13 @@ class _TurnBuilder:
             ] + [self._nav_row(back=False, cancel=False)]
         else:
             await self._not_understood(text)
+
+    def _choices(self, alternatives: list[tuple[str, float]]) -> list[str]:
+        """The services to offer for a close call: none when the closest is small talk."""
+        if not alternatives or alternatives[0][0] in NOT_A_CHOICE:
+            return []
+        known = [i for i, _score in alternatives if i in self.flows.intents]
+        return [i for i in known if i not in NOT_A_CHOICE][:3]
 
     async def _not_understood(self, text: str) -> None:
         self.effects.append(

@@ -53,6 +53,8 @@ _ID_WORDS = word_set(
     """
 )
 _TOKEN = re.compile(r"[a-z']+")
+# Pasted markup ("<b>", "<a href=...>") is not language: its "a" and "i" would count as English.
+_MARKUP = re.compile(r"<[^<>]{0,200}>")
 
 
 def detect_language(text: str) -> str | None:
@@ -61,7 +63,7 @@ def detect_language(text: str) -> str | None:
     Counts English and Indonesian function words; Indonesian wins a tie, since citizens mix
     English words ("online", "update") into Indonesian sentences far more than the reverse.
     """
-    words = _TOKEN.findall(text[:400].lower())
+    words = _TOKEN.findall(_MARKUP.sub(" ", text[:400].lower()))
     en = sum(w in _EN_WORDS for w in words)
     idn = sum(w in _ID_WORDS for w in words)
     if en == idn == 0:

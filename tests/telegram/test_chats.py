@@ -58,7 +58,10 @@ async def test_restart_without_an_open_flow_starts_fresh(desk: Desk, warga: Citi
     await warga.send("syarat kia")
     await desk.restart()
     reply = await warga.send("9404-2026-000102")  # a number out of the blue
-    assert "Status:" not in reply.text
+    # Nothing resumed (no open flow took the number as its answer): the bare number is read
+    # afresh as an application number, and its status is told (issue 13).
+    assert "Permohonan 9404-2026-000102: Kartu Keluarga" in reply.text
+    assert "Kartu Identitas Anak" not in reply.text
 
 
 async def _all_rows_mentioning(desk: Desk, user_id: int) -> dict[str, int]:
@@ -134,8 +137,9 @@ async def test_hapusdata_confirmed_erases_every_row(
     after = await _all_rows_mentioning(desk, user_id)
     # Tables of the several-workers mode (issue 7) with no users.id column: workers and the
     # shared rate hold nothing about a citizen; the webhook inbox, keyed by the Telegram id,
-    # is erased too (tests/workers/test_erasure.py).
-    no_user_column = {"loket_workers", "broadcast_rate_slots", "inbox_updates"}
+    # is erased too (tests/workers/test_erasure.py); so is the WhatsApp inbox, keyed by the
+    # WhatsApp number (tests/whatsapp).
+    no_user_column = {"loket_workers", "broadcast_rate_slots", "inbox_updates", "whatsapp_inbound"}
     assert set(after) | no_user_column == {t.name for t in Base.metadata.sorted_tables}
     assert all(count == 0 for count in after.values()), after
     assert await desk.rows_of(warga.user_id) is None
