@@ -6,6 +6,7 @@ configured, ``loket chat`` and ``loket run`` start the sandbox and point the ada
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -29,10 +30,12 @@ def sandbox_env(base_url: str, *, timeout: float | None = None) -> dict[str, str
 
 @asynccontextmanager
 async def running_sandbox(
-    host: str = "127.0.0.1", port: int = 0, seed: int = 0
+    host: str = "127.0.0.1", port: int = 0, seed: int = 0, *, today: dt.date | None = None
 ) -> AsyncIterator[str]:
-    """Serves the sandbox until the block ends; yields its base URL (``port=0``: a free one)."""
-    runner, bound = await start_sandbox(create_sandbox_app(seed=seed), host, port)
+    """Serves the sandbox until the block ends; yields its base URL (``port=0``: a free one).
+    ``today`` dates its sample schedules (default: the machine's day in WIT)."""
+    app = create_sandbox_app(seed=seed, today=today)
+    runner, bound = await start_sandbox(app, host, port)
     try:
         yield f"http://{host}:{bound}"
     finally:
@@ -40,10 +43,13 @@ async def running_sandbox(
 
 
 @asynccontextmanager
-async def integration_env(env: Mapping[str, str]) -> AsyncIterator[Mapping[str, str]]:
-    """The agency settings to use: the configured ones, or a running sandbox's."""
+async def integration_env(
+    env: Mapping[str, str], *, today: dt.date | None = None
+) -> AsyncIterator[Mapping[str, str]]:
+    """The agency settings to use: the configured ones, or a running sandbox's (its
+    schedules dated from ``today``: a bot on an injected clock passes the clock's day)."""
     if not needs_sandbox(env):
         yield env
         return
-    async with running_sandbox() as url:
+    async with running_sandbox(today=today) as url:
         yield {**env, **sandbox_env(url)}

@@ -27,9 +27,11 @@ def _timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """A fresh database at head, on SQLite and on PostgreSQL (tests/support/database.py)."""
-    database = make_engine(database_url)
+async def engine(database_url: str, clock: ManualClock) -> AsyncIterator[AsyncEngine]:
+    """A fresh database at head, on SQLite and on PostgreSQL (tests/support/database.py).
+    Rows are stamped on the test's calendar (EPOCH + the manual clock), never the machine's:
+    a 403 marked now must be newer than a citizen last seen before EPOCH on any date."""
+    database = make_engine(database_url, clock=lambda: EPOCH + dt.timedelta(seconds=clock()))
     await create_schema(database)
     try:
         yield database

@@ -116,8 +116,11 @@ class World:
             yield loket, notifications, Hook(self.http, f"http://127.0.0.1:{port}")
 
     async def set_status(self, opd: str, number: str, **body: Any) -> None:
-        """Changes a record in the sandbox (its admin route), as the agency's staff would."""
+        """Changes a record in the sandbox (its admin route), as the agency's staff would:
+        at the test's "now" unless the test says when (not the machine's calendar)."""
         kind = "applications" if opd == "disdukcapil" else "ak1"
+        if kind == "applications":
+            body.setdefault("updated_at", self.clock().isoformat(timespec="seconds"))
         url = f"{self.agencies[f'{opd.upper()}_API_URL']}/_admin/{kind}/{number}"
         headers = {"Authorization": f"Bearer {SANDBOX_TOKEN}"}
         async with self.http.post(url, json=body, headers=headers) as response:

@@ -18,6 +18,7 @@ from bot.local import integration_env
 from bot.region import load_region
 from bot.settings import Settings
 from integrations import OpdClients
+from integrations.shapes import WIT
 
 # Tuesday 1 December 2026, 10:00 WIT: a working day, offices open.
 START = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
@@ -58,7 +59,8 @@ async def running_loket(
     clock = clock or FakeClock()
     if sandbox:
         async with (
-            integration_env({}) as agencies,
+            # The sandbox's calendar is the bot's: its schedules are dated from the fake day.
+            integration_env({}, today=clock().astimezone(WIT).date()) as agencies,
             open_loket(settings, clock=clock, integration_env=agencies) as loket,
         ):
             yield loket
