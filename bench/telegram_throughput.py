@@ -4,6 +4,12 @@ Run from the repository root::
 
     python -m bench.telegram_throughput [--updates 2000] [--users 50] [--repeat 3]
                                         [--contenders ptb,aiogram,loket,...] [--json PATH]
+    python -m bench.telegram_throughput --reply-latency [--citizens 40,200]
+                                        [--subscribers 3000]
+
+The second form measures how long a citizen waits for the reply to a button press while an
+announcement is going out, with the local Bot API's rate limits on (issue 12):
+:func:`reply_latency`.
 
 Contenders, results and what they mean: bench/README.md.
 
@@ -616,8 +622,167 @@ def render(rows: list[Row], args: argparse.Namespace, loads: Sequence[float] = (
     return "\n".join([*parts, *(f"- {line}" for line in ratios), "", how])
 
 
+LATENCY_CITIZEN = 5_000_000
+LATENCY_SUBSCRIBER = 6_000_000
+
+
+async def _seed_subscribers(loket: Any, subscribers: int) -> None:
+    """``subscribers`` Telegram citizens subscribed to Dinkes news in Mimika Baru."""
+    from sqlalchemy import insert, select
+
+    from bot.storage.models import Subscription, User
+
+    async with loket.database.begin() as connection:
+        await connection.execute(
+            insert(User),
+            [
+                {"channel": "telegram", "external_id": str(LATENCY_SUBSCRIBER + i)}
+                for i in range(subscribers)
+            ],
+        )
+        ids = (
+            await connection.execute(select(User.id).where(User.external_id.like("6%")))
+        ).scalars()
+        await connection.execute(
+            insert(Subscription),
+            [{"user_id": u, "district": "94.04.01", "topics": "dinkes"} for u in ids],
+        )
+
+
+def _broadcast_sent(state: Any) -> int:
+    return sum(n for c, n in state.stats.delivered.items() if c >= LATENCY_SUBSCRIBER)
+
+
+async def _announce(loket: Any, service: Any, state: Any) -> None:
+    """Queues an announcement to every subscriber; returns once 60 have gone (2 s in)."""
+    from bot.broadcast.store import create_announcement
+    from bot.storage.db import sessions as make_sessions
+
+    async with make_sessions(loket.database)() as session, session.begin():
+        await create_announcement(session, opd="dinkes", text="Uji siaran.")
+    service.wake()
+    await state.signal.wait_for(lambda: _broadcast_sent(state) >= 60, 60)
+
+
+async def _press_all(api: Any, state: Any, menus: dict[int, Any]) -> dict[str, Any]:
+    """Every citizen presses their menu's first button at once; waits for every reply."""
+    pressed: dict[int, float] = {}
+    answered: dict[int, float] = {}
+    queries = []
+    for chat, menu in menus.items():
+        pressed[chat] = time.perf_counter()
+        queries.append(api.press_button(chat, menu.message_id, menu.callback_data[0]))
+
+    def done() -> bool:
+        now = time.perf_counter()
+        for chat in menus:
+            if chat not in answered and len(state.record(chat).messages) > 1:
+                answered[chat] = now
+        return len(answered) == len(menus)
+
+    await state.signal.wait_for(done, 120)
+    answers = [state.callbacks[str(q)].answer for q in queries]
+    return {
+        "answered": len(answered),
+        "callbacks_answered": sum(1 for a in answers if a is not None),
+        "latencies_s": [answered[c] - pressed[c] for c in answered],
+    }
+
+
+async def _reply_latency_round(citizens: int, subscribers: int, announce: bool) -> dict[str, Any]:
+    """One round, in this process: the local Bot API with Telegram's limits (30/s per bot,
+    1/s per chat with a burst of 3), Loket as ``loket run`` wires it (SQLite file, the
+    announcements' pacer shared with the replies), ``citizens`` with a menu on screen. With
+    ``announce`` an announcement to ``subscribers`` starts first; once it is sending, every
+    citizen presses the same menu button at once. Latency: press queued on the server ->
+    the server receiving the bot's reply in that chat."""
+    from bot.app import open_loket
+    from bot.botapi import BotApiLimits, LocalBotApi
+    from bot.broadcast.runtime import TelegramBroadcasts
+    from bot.local import integration_env
+    from bot.runner import running_application
+    from bot.settings import Settings
+    from bot.telegram.channel import ChannelSettings, build_application
+
+    api = LocalBotApi(BotApiLimits(), token=TOKEN, username="loket_bench_bot")
+    for i in range(citizens):
+        api.add_user(LATENCY_CITIZEN + i, f"Warga {i}")
+    for i in range(subscribers):
+        api.add_user(LATENCY_SUBSCRIBER + i, f"Pelanggan {i}")
+    await api.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="loket-latency-") as tmp:
+            settings = Settings.from_env(
+                {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"}
+            )
+            async with (
+                integration_env({}) as env,
+                open_loket(settings, integration_env=dict(env)) as loket,
+            ):
+                channel = ChannelSettings(
+                    token=TOKEN,
+                    base_url=api.bot_api_url,
+                    flood_messages=10**9,
+                    flood_window_seconds=1.0,
+                )
+                broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=api.bot_api_url, rate=30)
+                application = build_application(
+                    loket.frontdesk,
+                    loket.translator,
+                    channel,
+                    staff=loket.staff,
+                    composer=broadcasts.composer,
+                    pacer=broadcasts.pacer,
+                )
+                async with (
+                    running_application(application, polling=True),
+                    broadcasts.running(application.bot) as service,
+                ):
+                    state = api.bot()
+                    menus = {}  # warm-up: each citizen opens the menu (paced like any reply)
+                    for i in range(citizens):
+                        chat = LATENCY_CITIZEN + i
+                        api.send_text(chat, "/menu")
+                        (menus[chat],) = await api.wait_for_messages(chat, 1, timeout=60)
+                    if announce:
+                        await _seed_subscribers(loket, subscribers)
+                        await _announce(loket, service, state)
+                    result = await _press_all(api, state, menus)
+                    result["broadcast_sent_meanwhile"] = _broadcast_sent(state)
+        result.update(citizens=citizens, announce=announce, **{"429": state.stats.rate_limited})
+    finally:
+        await api.stop()
+    return result
+
+
+def reply_latency(citizens: Sequence[int], subscribers: int) -> str:
+    """The issue-12 table: reply latency per load, next to the floor of the same run."""
+    lines = [
+        "| citizens pressing at once | announcement | answered | p50 ms | p90 ms | p99 ms "
+        "| max ms | 429s |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for count in citizens:
+        for announce in (False, True):
+            r = asyncio.run(_reply_latency_round(count, subscribers, announce))
+            lat = sorted(r["latencies_s"])
+            what = f"to {subscribers:,} subscribers" if announce else "none (floor)"
+            lines.append(
+                f"| {count} | {what} | {r['answered']}/{count} | {_pct(lat, 50) * 1000:.0f} "
+                f"| {_pct(lat, 90) * 1000:.0f} | {_pct(lat, 99) * 1000:.0f} "
+                f"| {lat[-1] * 1000:.0f} | {r['429']} |"
+            )
+            print(lines[-1], file=sys.stderr, flush=True)
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Telegram bot throughput benchmark")
+    parser.add_argument(
+        "--reply-latency", action="store_true", help="reply latency under an announcement"
+    )
+    parser.add_argument("--citizens", default="40,200", help="with --reply-latency")
+    parser.add_argument("--subscribers", type=int, default=3000, help="with --reply-latency")
     parser.add_argument("--updates", type=int, default=2000, help="measured updates (N)")
     parser.add_argument("--users", type=int, default=50, help="simulated citizens (U)")
     parser.add_argument("--warmup", type=int, default=50, help="warm-up updates, not measured")
@@ -630,6 +795,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run, at most")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
+    if args.reply_latency:
+        _quiet_logging()
+        os.environ.setdefault("PTB_TIMEDELTA", "1")
+        counts = [int(n) for n in args.citizens.split(",") if n.strip()]
+        print(reply_latency(counts, args.subscribers))
+        return 0
     names = [n.strip() for n in args.contenders.split(",") if n.strip()]
     unknown = [n for n in names if n not in CONTENDERS]
     if unknown or args.users < 1 or args.updates < args.users:

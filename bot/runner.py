@@ -109,7 +109,9 @@ def _telegram_side(
         channel,
         staff=loket.staff,
         composer=broadcasts.composer,
-        on_sent=broadcasts.note_replies,
+        # One pacer for every message of the bot: replies and staff notices take its
+        # interactive lane, ahead of the announcements (issue 12, items 4 and 5).
+        pacer=broadcasts.pacer,
         observer=observability.updates,  # one log line + metrics per update (issue 7)
         flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
     )

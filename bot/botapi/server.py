@@ -26,6 +26,7 @@ from bot.botapi.state import (
     CallbackAnswer,
     ChatRecord,
     ErrorRecord,
+    InjectedError,
     RequestRecord,
     StoredMessage,
     User,
@@ -393,6 +394,30 @@ class LocalBotApi:
     def errors_for(self, bot: str | None = None) -> list[ErrorRecord]:
         return list(self.bot(bot).errors)
 
+    def inject_error(
+        self,
+        method: str,
+        *,
+        chat_id: int | None = None,
+        text_contains: str | None = None,
+        retry_after: int = 1,
+        times: int = 1,
+        bot: str | None = None,
+    ) -> None:
+        """The next ``times`` matching calls are refused with Telegram's 429 (``retry_after``
+        seconds), as a busy Telegram would: for tests that a refused message is sent again."""
+        self.bot(bot).injected.append(
+            InjectedError(
+                method,
+                429,
+                f"Too Many Requests: retry after {retry_after}",
+                {"retry_after": retry_after},
+                chat_id=chat_id,
+                text_contains=text_contains,
+                times=times,
+            )
+        )
+
     @property
     def errors(self) -> list[ErrorRecord]:
         """Every error answer given to the default bot (method, code, description)."""
@@ -459,6 +484,12 @@ class LocalBotApi:
         try:
             if handler is None:
                 raise not_found()
+            injected = next(
+                (i for i in state.injected if i.matches(method_name, params.loggable())), None
+            )
+            if injected is not None:
+                injected.times -= 1
+                raise BotApiError(injected.error_code, injected.description, injected.parameters)
             try:
                 result = await handler(ctx, params)
             except (BotApiError, asyncio.CancelledError):

@@ -230,6 +230,32 @@ class PendingCallback:
 
 
 @dataclass
+class InjectedError:
+    """A refusal the server gives instead of executing a call (tests: a 429 on the report).
+
+    Matches ``method`` (case-insensitive), and ``chat_id`` / a substring of ``text`` (or
+    ``caption``) when given; used ``times`` times."""
+
+    method: str
+    error_code: int
+    description: str
+    parameters: dict[str, Any]
+    chat_id: int | None = None
+    text_contains: str | None = None
+    times: int = 1
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if self.times <= 0 or method.lower() != self.method.lower():
+            return False
+        if self.chat_id is not None and str(params.get("chat_id")) != str(self.chat_id):
+            return False
+        if self.text_contains is not None:
+            text = str(params.get("text") or params.get("caption") or "")
+            return self.text_contains in text
+        return True
+
+
+@dataclass
 class QueuedUpdate:
     update_id: int
     kind: str
@@ -400,6 +426,7 @@ class BotState:
         self.deliveries: list[WebhookDelivery] = []
         self.notices: list[Notice] = []
         self.dropped_updates = 0
+        self.injected: list[InjectedError] = []
 
     # -- change notification -------------------------------------------------------------
 

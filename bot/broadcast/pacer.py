@@ -7,12 +7,21 @@ interval between two messages to the same chat (1 s). A 429 answer's ``retry_aft
 whole broadcast (:meth:`Pacer.pause_until`): Telegram counts the limit per bot, so every chat
 would be refused alike.
 
-The pacer belongs to the broadcast. The conversation bot never waits on it, so a pause slows
-the announcement, not the citizens' replies; but each reply the conversation bot sends is
-counted here (:meth:`Pacer.note_external`), without waiting, so the broadcast leaves that
-share of Telegram's per-bot limit to the conversations instead of provoking 429s for them.
-Clock and sleep are injectable: tests drive a :class:`bot.botapi.ManualClock` with a sleep
-that advances it.
+Every message of the bot goes through one pacer (issue 12), in one of two lanes:
+
+* the **bulk** lane (:meth:`Pacer.acquire`): announcements. It only takes a token while
+  ``reserve`` tokens stay in the bucket, and never while an interactive message waits;
+* the **interactive** lane (:meth:`Pacer.acquire_interactive`): replies to citizens and the
+  messages to staff (confirmations, the live progress message and its edits, reports). It
+  may use the reserve at once, and takes every token as it refills while it waits, so
+  replies stay prompt whatever announcement is going out; the broadcast uses what is left.
+  A 429's pause (:meth:`Pacer.pause_until`) holds the bulk lane only.
+
+Both lanes share one set of per-chat buckets shaped like Telegram's (1 message/s, a burst of
+3): a chat never gets more than the server accepts, whichever code path sends to it.
+:meth:`Pacer.note_external` still counts a message sent without waiting (a caller that does
+not pace itself). Clock and sleep are injectable: tests drive a
+:class:`bot.botapi.ManualClock` with a sleep that advances it.
 """
 
 from __future__ import annotations
@@ -28,6 +37,10 @@ Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_RATE = 30.0  # Telegram's broadcast limit without paid broadcasts
 MAX_RATE = 1000.0  # with allow_paid_broadcast
 PER_CHAT_INTERVAL = 1.0
+# Telegram's per-chat limit as the local Bot API models it (bot/botapi/limits.py): about one
+# message per second, a burst of three tolerated.
+CHAT_RATE = 1.0
+CHAT_BURST = 3
 _EPSILON = 1e-9
 
 
@@ -46,17 +59,32 @@ class Pacer:
         *,
         per_chat_interval: float = PER_CHAT_INTERVAL,
         burst: float | None = None,
+        reserve: float | None = None,
+        chat_rate: float = CHAT_RATE,
+        chat_burst: int = CHAT_BURST,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``reserve``: tokens only interactive messages may use (default a third of a
+        second's worth, capped so the bucket stays within Telegram's one-second burst)."""
         if not 0 < rate <= MAX_RATE:
             raise ValueError(f"rate must be in (0, {MAX_RATE:g}] messages per second")
         self.rate = rate
         self.per_chat_interval = per_chat_interval
         self.capacity = max(1.0, burst if burst is not None else rate / 10)
+        self.reserve = max(0.0, reserve if reserve is not None else min(rate / 3, 10.0))
+        self.chat_rate = chat_rate
+        self.chat_burst = max(1, chat_burst)
         self._clock = clock
         self._sleep = sleep
-        self._tokens = 1.0  # start gently: no burst before the first message
+        # Start gently: the bulk lane gets no burst before its first message; the reserve is
+        # there for the citizens from the start.
+        self._tokens = 1.0 + self.reserve
+        self._chat_tokens: dict[str, tuple[float, float]] = {}  # chat -> (tokens, stamp)
+        self._chat_paused: dict[str, float] = {}
+        self._interactive_waiting = 0
+        self._interactive_lock = asyncio.Lock()
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, users
         self._stamp: float | None = None
         self._paused_until = 0.0
         self._last_by_chat: dict[str, float] = {}
@@ -78,27 +106,95 @@ class Pacer:
         self._refill(self._clock())
         self._tokens = max(self._tokens - count, -self.rate)
 
+    def now(self) -> float:
+        """The pacer's clock (for a 429's ``now + retry_after``)."""
+        return self._clock()
+
     @property
     def paused_until(self) -> float:
         return self._paused_until
 
     def _refill(self, now: float) -> None:
         if self._stamp is not None and now > self._stamp:
-            self._tokens = min(self.capacity, self._tokens + (now - self._stamp) * self.rate)
+            self._tokens = min(
+                self.capacity + self.reserve, self._tokens + (now - self._stamp) * self.rate
+            )
         self._stamp = now if self._stamp is None else max(self._stamp, now)
 
+    def _chat_level(self, chat_id: str, now: float) -> float:
+        tokens, stamp = self._chat_tokens.get(chat_id, (float(self.chat_burst), now))
+        return min(float(self.chat_burst), tokens + max(0.0, now - stamp) * self.chat_rate)
+
+    def _chat_wait(self, chat_id: str, now: float, bucket: bool = True) -> float:
+        """Seconds until ``chat_id``'s own bucket (and a 429 pause on it) lets one through."""
+        level = self._chat_level(chat_id, now) if bucket else 1.0
+        wait = 0.0 if level >= 1.0 else (1.0 - level) / self.chat_rate
+        return max(wait, self._chat_paused.get(chat_id, 0.0) - now)
+
+    def _take_chat(self, chat_id: str, now: float) -> None:
+        self._chat_tokens[chat_id] = (self._chat_level(chat_id, now) - 1.0, now)
+        if len(self._chat_tokens) > 10_000:  # forget chats whose bucket is full again
+            full = self.chat_burst / self.chat_rate
+            self._chat_tokens = {
+                chat: (tokens, stamp)
+                for chat, (tokens, stamp) in self._chat_tokens.items()
+                if now - stamp < full
+            }
+            self._chat_paused = {c: t for c, t in self._chat_paused.items() if t > now}
+
+    def pause_chat(self, chat_id: str, moment: float) -> None:
+        """Nothing to ``chat_id`` before ``moment``: Telegram refused it with a 429."""
+        self._chat_paused[chat_id] = max(self._chat_paused.get(chat_id, 0.0), moment)
+
     def wait_time(self, chat_id: str) -> float:
-        """Seconds until a message to ``chat_id`` may go (0: now)."""
+        """Seconds until an announcement to ``chat_id`` may go (0: now)."""
         now = self._clock()
         self._refill(now)
-        waits = [self._paused_until - now]
-        if self._tokens < 1.0:
-            waits.append((1.0 - self._tokens) / self.rate)
+        waits = [self._paused_until - now, self._chat_wait(chat_id, now)]
+        if self._tokens < 1.0 + self.reserve:
+            waits.append((1.0 + self.reserve - self._tokens) / self.rate)
+        if self._interactive_waiting:  # a citizen's reply goes first: give it a token's time
+            waits.append(1.0 / self.rate)
         last = self._last_by_chat.get(chat_id)
         if last is not None:
             waits.append(last + self.per_chat_interval - now)
         wait = max(waits)
         return wait if wait > _EPSILON else 0.0  # float rounding must not loop forever
+
+    async def acquire_interactive(self, chat_id: str, *, per_chat: bool = True) -> None:
+        """Waits until a reply (or a staff message) to ``chat_id`` may go, and counts it.
+
+        ``per_chat=False`` (an edit of a message already in the chat): the global budget and
+        a 429 pause on the chat hold it, the chat's message bucket does not count it, as the
+        Bot API's per-chat limit counts new messages.
+
+        In order per chat, then in order across chats; never behind an announcement's pause
+        or its per-chat interval, only behind Telegram's limits themselves.
+        """
+        lock, users = self._chat_locks.get(chat_id, (asyncio.Lock(), 0))
+        self._chat_locks[chat_id] = (lock, users + 1)
+        self._interactive_waiting += 1
+        try:
+            async with lock:
+                while (wait := self._chat_wait(chat_id, self._clock(), per_chat)) > _EPSILON:
+                    await self._sleep(wait)
+                async with self._interactive_lock:
+                    while True:
+                        now = self._clock()
+                        self._refill(now)
+                        if self._tokens >= 1.0 - _EPSILON:
+                            break
+                        await self._sleep((1.0 - self._tokens) / self.rate)
+                    self._tokens -= 1.0
+                    if per_chat:
+                        self._take_chat(chat_id, now)
+        finally:
+            self._interactive_waiting -= 1
+            lock, users = self._chat_locks[chat_id]
+            if users <= 1:
+                del self._chat_locks[chat_id]
+            else:
+                self._chat_locks[chat_id] = (lock, users - 1)
 
     async def acquire(self, chat_id: str) -> None:
         """Waits until a message to ``chat_id`` may go, and counts it as gone."""
@@ -111,6 +207,7 @@ class Pacer:
             now = self._clock()
             self._refill(now)
             self._tokens -= 1.0
+            self._take_chat(chat_id, now)
             self._last_by_chat[chat_id] = now
             if len(self._last_by_chat) > 10_000:  # forget chats long past their interval
                 horizon = now - self.per_chat_interval

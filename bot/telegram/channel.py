@@ -4,7 +4,6 @@ Outbound -> Bot API calls. No conversation logic lives here.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import os
@@ -12,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Message, Update
+from telegram import Bot, BotCommand, CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
@@ -29,6 +28,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.broadcast.compose import Composer
+from bot.broadcast.pacer import Pacer
 from bot.console.commands import FlowCommands
 from bot.engine.messages import Inbound, Outbound
 from bot.frontdesk import FrontDesk
@@ -47,6 +47,7 @@ from bot.staff.telegram import (
 from bot.telegram import callbacks
 from bot.telegram.flood import FloodControl, Verdict
 from bot.telegram.ordering import PerUserUpdateProcessor
+from bot.telegram.outbox import EarlyAnswers, PacedRequest, ReceiptQueue, private_chat
 from bot.telegram.render import TelegramMessage, to_telegram
 
 logger = logging.getLogger(__name__)
@@ -55,9 +56,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 # Only what the handlers use; edited messages, reactions and the like are never fetched.
 ALLOWED_UPDATES = ("message", "callback_query")
-# A reply refused with 429 is sent again after Telegram's retry_after, a few times at most.
-SEND_ATTEMPTS = 3
-MAX_RETRY_WAIT = dt.timedelta(seconds=30)
 
 # (command, description as a gettext msgid). Registered with setMyCommands for every locale:
 # Indonesian as the default, the others translated through the catalogues.
@@ -101,6 +99,8 @@ class TelegramHandlers:
         # Counts replies into the broadcast's budget (Pacer.note_external): Telegram's limit
         # is per bot, so the announcement leaves room for the citizens' answers.
         self.on_sent = on_sent
+        self.staff_patterns = re.compile(r"(?!)")  # staff buttons, when staff are wired
+        self.staff: StaffDesk | None = None
 
     # -- cross-cutting -------------------------------------------------------------------
 
@@ -115,8 +115,7 @@ class TelegramHandlers:
         verdict = self.flood.check(user.id)
         if verdict is Verdict.ALLOW:
             return
-        if update.callback_query is not None:
-            await _answer(update.callback_query)
+        # A dropped button press was answered at receipt already (bot/telegram/outbox.py).
         if verdict is Verdict.WARN and chat is not None:
             locale = normalise_locale(user.language_code)
             await context.bot.send_message(
@@ -209,7 +208,24 @@ class TelegramHandlers:
         else:
             await self.on_unsupported(update, context)
 
+    async def answer_text(self, query: CallbackQuery) -> str | None:
+        """The toast for a press, decided at receipt: a button that is not ours for this
+        citizen in a private chat is refused; anything else is answered plainly. A staff
+        button is answered plainly for someone with a role (its handler checks the rest) and
+        refused like any stale button for a citizen, who never learns it is a staff one."""
+        if self.staff_patterns.match(query.data or ""):
+            if self.staff is None or await self.staff.actor(query.from_user.id) is not None:
+                return None
+        elif private_chat(query) and callbacks.decode(self.key, query.from_user.id, query.data):
+            return None
+        return self.translator.gettext(
+            normalise_locale(query.from_user.language_code),
+            N_("Tombol ini tidak berlaku. Silakan buka /menu."),
+        )
+
     async def on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press; it was answered at receipt (``answer_text``), so only the turn
+        is left."""
         query = update.callback_query
         if query is None:
             return
@@ -217,15 +233,7 @@ class TelegramHandlers:
         payload = callbacks.decode(self.key, user.id, query.data)
         chat = update.effective_chat
         if payload is None or chat is None or chat.type != ChatType.PRIVATE:
-            locale = normalise_locale(user.language_code)
-            await _answer(
-                query,
-                self.translator.gettext(
-                    locale, N_("Tombol ini tidak berlaku. Silakan buka /menu.")
-                ),
-            )
             return
-        await _answer(query)
         await self._handle(
             update, context, Inbound(kind="button", payload=payload, language_hint=_lang(update))
         )
@@ -282,32 +290,15 @@ class TelegramHandlers:
         )
 
 
-async def _answer(query, text: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    try:
-        await query.answer(text=text)
-    except TelegramError as error:  # a late answer must not stop the reply itself
-        logger.info("answerCallbackQuery failed: %s", error)
-
-
 async def _send_part(bot: Bot, chat_id: int, part: TelegramMessage) -> Message:
-    """sendMessage; a 429 is waited out (Telegram's retry_after), SEND_ATTEMPTS tries at most."""
-    attempt = 1
-    while True:
-        try:
-            return await bot.send_message(
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.markup,
-                link_preview_options=NO_PREVIEW,
-            )
-        except RetryAfter as error:
-            wait = _retry_wait(error)
-            if attempt >= SEND_ATTEMPTS or wait > MAX_RETRY_WAIT:
-                raise
-            attempt += 1
-            logger.info("flood limit on a reply, retrying in %s", wait)
-            await asyncio.sleep(wait.total_seconds())
+    """sendMessage; pacing and a 429's retry_after are the request's (``PacedRequest``)."""
+    return await bot.send_message(
+        chat_id,
+        part.html,
+        parse_mode=ParseMode.HTML,
+        reply_markup=part.markup,
+        link_preview_options=NO_PREVIEW,
+    )
 
 
 def _addressed(message: Message, username: str, bot_id: int) -> bool:
@@ -350,11 +341,15 @@ def build_application(
     on_sent: Callable[[int], None] | None = None,
     observer: UpdateObserver | None = None,
     flow_commands: FlowCommands | None = None,
+    pacer: Pacer | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The PTB Application with Loket's handlers, in a deliberate order (see comments).
 
     With ``staff``, the staff commands (bot/staff/telegram.py) are handled for those allowed;
     with ``composer`` too, /umumkan. ``on_sent(n)``: n replies went out to a citizen.
+    ``pacer``: the announcements' pacer (bot/broadcast/runtime.py), so replies and staff
+    messages take its interactive lane ahead of the broadcast; without one, a pacer of
+    Telegram's default limits of its own. Every message to a chat waits for it.
     """
     # Opt in to PTB 22's timedelta time periods (RetryAfter.retry_after and friends); without
     # it PTB warns on every 429. The code reads them through ``_retry_wait``, which takes both.
@@ -369,7 +364,13 @@ def build_application(
     # aiohttp instead of PTB's default httpx: less CPU per Bot API call (bench/README.md).
     from bot.telegram.aiohttp_request import AiohttpRequest
 
-    builder = builder.request(request if request is not None else AiohttpRequest())
+    answered = EarlyAnswers()
+    paced = PacedRequest(
+        request if request is not None else AiohttpRequest(),
+        pacer if pacer is not None else Pacer(),
+        answered=answered,
+    )
+    builder = builder.request(paced)
     if get_updates_request is None:
         get_updates_request = AiohttpRequest(connection_pool_size=1)  # one long poll at a time
     builder = builder.get_updates_request(get_updates_request)
@@ -383,8 +384,6 @@ def build_application(
                 language_code=None if locale == DEFAULT_LOCALE else locale,
             )
 
-    builder = builder.post_init(post_init)
-    application = builder.build()
     handlers = TelegramHandlers(
         frontdesk,
         translator,
@@ -392,6 +391,21 @@ def build_application(
         FloodControl(settings.flood_messages, settings.flood_window_seconds),
         on_sent=on_sent,
     )
+    if staff is not None:
+        staff_patterns = [FLOW_CALLBACK_PATTERN] if flow_commands is not None else []
+        staff_patterns += [CALLBACK_PATTERN] if composer is not None else []
+        if staff_patterns:
+            handlers.staff_patterns = re.compile("|".join(f"(?:{p})" for p in staff_patterns))
+            handlers.staff = staff
+    # Button presses are answered as their update is queued, before any ordering or
+    # processing slot (issue 12: Telegram's deadline holds even with a backlog).
+    queue = ReceiptQueue(handlers.answer_text, answered)
+
+    async def post_shutdown(_application: Application) -> None:  # type: ignore[type-arg]
+        await queue.drain()
+
+    builder = builder.update_queue(queue).post_init(post_init).post_shutdown(post_shutdown)
+    application = builder.build()
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edited messages ignored
     # Order matters: flood control (group -1) runs before anything else and may stop the
     # update; then exactly one handler of group 0 takes it, the first that matches. A staff

@@ -100,6 +100,9 @@ class WebhookReceiver:
             return web.Response(status=500, text="not recorded")
         if not new:
             return web.Response(text="ok (duplicate)")
+        receive = getattr(self.application.update_queue, "receive", None)
+        if receive is not None:  # a button press is answered now, by the receiving worker
+            receive(update)
         self.accepted += 1
         self.inbox.kick(key)
         return web.Response(text="ok")

@@ -56,6 +56,7 @@ class ConsoleDesk(Desk):
             staff=loket.staff,
             flow_commands=console.commands,
             composer=broadcasts.composer if broadcasts is not None else None,
+            pacer=broadcasts.pacer if broadcasts is not None else None,
         )
         self.tracker = UpdateTracker(application)
         self.application = application

@@ -206,6 +206,11 @@ class Desk:
         if self.broadcast_options is not None:
             options = {"rate": 30.0, **self.broadcast_options}
             broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=self.api.bot_api_url, **options)
+            # The client's per-chat pacing mirrors the server it talks to (a test that raises
+            # the server's burst, to click faster than a person, raises the client's too).
+            broadcasts.pacer.chat_burst = max(
+                broadcasts.pacer.chat_burst, self.api.limits.per_chat_burst
+            )
         application = build_application(
             loket.frontdesk,
             loket.translator,
@@ -213,7 +218,7 @@ class Desk:
             request=request,
             staff=loket.staff,
             composer=broadcasts.composer if broadcasts is not None else None,
-            on_sent=broadcasts.note_replies if broadcasts is not None else None,
+            pacer=broadcasts.pacer if broadcasts is not None else None,
             # The per-update log line as in `loket run`, so the suite-wide masking check
             # (tests/observability/leakcheck.py) sees every Telegram test's updates too.
             observer=UpdateObserver(),

@@ -13,6 +13,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.botapi import BotApiLimits, LocalBotApi
 from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.channel import ChannelSettings, build_application
+from bot.telegram.outbox import PacedRequest
 
 TOKEN = "123456:LOCAL"
 CITIZEN = 1000
@@ -138,9 +139,12 @@ def test_build_application_defaults_to_aiohttp() -> None:
     nothing: Any = None  # the front desk and translator are only used by the handlers
     settings = ChannelSettings(token=TOKEN, base_url="http://127.0.0.1:9/bot")
     application = build_application(nothing, nothing, settings)
-    assert isinstance(application.bot.request, AiohttpRequest)
+    # Every call goes through the pacing wrapper (bot/telegram/outbox.py), around aiohttp.
+    assert isinstance(application.bot.request, PacedRequest)
+    assert isinstance(application.bot.request.inner, AiohttpRequest)
     # Bot keeps (get_updates_request, request); PTB exposes only the latter publicly.
     assert isinstance(application.bot._request[0], AiohttpRequest)
     explicit = HTTPXRequest()
     application = build_application(nothing, nothing, settings, request=explicit)
-    assert application.bot.request is explicit
+    assert isinstance(application.bot.request, PacedRequest)
+    assert application.bot.request.inner is explicit
