@@ -237,6 +237,9 @@ class FrontDesk:
                     opd=data.get("opd"),
                     intent=data.get("intent"),
                     message=mask_identifiers(str(data.get("message", ""))),
+                    # The call-back number is the one value kept unmasked: an officer dials it.
+                    contact=data.get("contact"),
+                    phone=data.get("phone"),
                 )
             elif effect.kind == "save_subscription":
                 await repo.save_subscription(

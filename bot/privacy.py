@@ -20,9 +20,11 @@ _SECRET_PARAM = re.compile(r"(?i)\b(token|secret|password|signature)=([^&\s]+)")
 # and leave the secret half in place.
 _BOT_TOKEN = re.compile(r"(?<![0-9])[0-9]{5,}(?::|%3[Aa])[A-Za-z0-9_\-]{30,}")
 # An Indonesian mobile number written loosely (``0812 - 3456 - 7890``, ``+62 (812) 3456-789``):
-# the digit-run rule below only joins single separators.
+# the digit-run rule below only joins single separators. The last group may be one digit
+# (``0812 3456 7890 1``, a 13-digit number in fours), which would otherwise stay visible.
 _PHONE = re.compile(
-    r"(?<![0-9])(?:\+?62|0)[ .\-]{0,3}\(?8[0-9]{1,3}\)?(?:[ .\-]{0,3}[0-9]{2,5}){2,3}(?![0-9])"
+    r"(?<![0-9])(?:\+?62|0)[ .\-]{0,3}\(?8[0-9]{1,3}\)?(?:[ .\-]{0,3}[0-9]{2,5}){2,3}"
+    r"(?:[ .\-]{0,3}[0-9])?(?![0-9])"
 )
 # ``name=value`` / ``"name": "value"`` / ``Name: value`` where the name looks like a secret
 # (api_key, access_token, X-Telegram-Bot-Api-Secret-Token, client_secret, passwd, ...).

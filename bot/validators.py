@@ -40,6 +40,9 @@ _NOP_FORMAT = re.compile(
 _NOP_CHARS = re.compile(r"[0-9.\-]*", re.ASCII)
 _NUMBER_CHARS = re.compile(r"[A-Z0-9-]*", re.ASCII)
 _YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+# Digits with spaces or dashes between them, optionally after a leading "+".
+_PHONE_CHARS = re.compile(r"\+?[0-9]+(?:[ \-]+[0-9]+)*", re.ASCII)
+PHONE_DIGITS = (10, 13)  # counted from the leading 0: 0812-3456-78 … 0812-3456-7890-12
 FREE_TEXT_MAX = 1000
 _ALLOWED_CONTROLS = frozenset("\n\t")
 
@@ -210,6 +213,52 @@ def make_year_validator(today: Callable[[], date]) -> Callable[[str], Validation
     return validate
 
 
+def validate_phone(text: str) -> Validation:
+    """An Indonesian mobile number for an officer to call back, stored as ``08…``.
+
+    Written ``0812-3456-7890``, ``+62 812 3456 7890`` or ``62812…`` (spaces and dashes
+    anywhere between digits); 10 to 13 digits counted from the leading 0. Landlines are
+    refused: the officer calls or messages a mobile (WhatsApp), and a wrong prefix is the
+    commonest typo. The message never repeats the number back.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        return _fail(
+            N_("Anda belum menulis nomor HP. Tulis nomor HP Anda, misalnya 0812-3456-7890.")
+        )
+    if not _PHONE_CHARS.fullmatch(cleaned):
+        return _fail(
+            N_(
+                "Nomor HP ditulis dengan angka saja, boleh dengan spasi atau tanda hubung (-). "
+                "Contoh: 0812-3456-7890 atau +62 812-3456-7890."
+            )
+        )
+    digits = "".join(ch for ch in cleaned if ch.isdigit())
+    if digits.startswith("628"):
+        national = "0" + digits[2:]
+    elif digits.startswith("08") and not cleaned.startswith("+"):
+        national = digits
+    else:
+        return _fail(
+            N_(
+                "Nomor HP diawali 08, +628, atau 628 (nomor telepon rumah atau kantor belum "
+                "bisa kami terima). Contoh: 0812-3456-7890."
+            )
+        )
+    low, high = PHONE_DIGITS
+    if not low <= len(national) <= high:
+        return _fail(
+            N_(
+                "Nomor HP terdiri dari {low} sampai {high} angka (dihitung dari 08); yang Anda "
+                "kirim {count} angka. Contoh: 0812-3456-7890."
+            ),
+            low=low,
+            high=high,
+            count=len(national),
+        )
+    return Validation(ok=True, value=national)
+
+
 def validate_free_text(text: str) -> Validation:
     """A message in the citizen's own words: 1–1000 characters, no control characters.
 
@@ -245,10 +294,11 @@ def validate_free_text(text: str) -> Validation:
 
 def register_validators(registry: Registry, *, today: Callable[[], date]) -> None:
     """Registers ``nik``, ``nop``, ``application_number``, ``ak1_number``, ``year``,
-    ``free_text``. ``today`` decides the latest accepted year (inject it in tests)."""
+    ``free_text``, ``phone``. ``today`` decides the latest accepted year (inject it in tests)."""
     registry.add_validator("nik", validate_nik)
     registry.add_validator("nop", validate_nop)
     registry.add_validator("application_number", validate_application_number)
     registry.add_validator("ak1_number", validate_ak1_number)
     registry.add_validator("year", make_year_validator(today))
     registry.add_validator("free_text", validate_free_text)
+    registry.add_validator("phone", validate_phone)

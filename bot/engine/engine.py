@@ -679,6 +679,10 @@ class _TurnBuilder:
                         "opd": opd or context.get("opd"),
                         "message": str(context.get("message", ""))[:1000],
                         "intent": self.state.intent,
+                        "contact": context.get("contact"),
+                        # Taken out of the context: the request row is the only place a
+                        # call-back number is kept (not the stored conversation).
+                        "phone": context.pop("phone", None),
                     },
                 )
             )

@@ -28,6 +28,9 @@ async def leave_traces(chat: Conversation) -> None:
     await chat.click("Lainnya")
     await chat.click("Bicara dengan petugas")
     await chat.click("Pajak Daerah")
+    await chat.send("Tagihan PBB saya dobel")  # the question for the officer
+    await chat.click("Balas di chat ini")
+    assert "Nomor referensi" in chat.last_text
     await chat.send("menu")
     await chat.click("Lainnya")
     await chat.click("Langganan info")

@@ -39,6 +39,7 @@ def test_all_registered() -> None:
         "ak1_number",
         "year",
         "free_text",
+        "phone",
     }
     assert registry.validator("year")("2027").ok
 
