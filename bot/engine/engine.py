@@ -417,7 +417,12 @@ class _TurnBuilder:
             self.state.locale = understood.language
         if kind == "confident" and intent in self.flows.intents:
             entities = understood.entities.values()
-            await self._start_intent(intent, via="text")
+            # The agency named in the message is known to the flow from its first step (a
+            # branch on ``agency``); it is not personal data, unlike the numbers below.
+            agency = entities.pop("agency", None)
+            await self._start_intent(
+                intent, via="text", prefill={"agency": agency} if agency else None
+            )
             if entities and self.state.step is not None:
                 self.entities = entities
                 await self._fill_from_entities()
@@ -455,13 +460,22 @@ class _TurnBuilder:
         else:
             await self._reprompt()
 
-    async def _start_intent(self, intent_id: str, *, via: str, step: str | None = None) -> None:
+    async def _start_intent(
+        self,
+        intent_id: str,
+        *,
+        via: str,
+        step: str | None = None,
+        prefill: Mapping[str, str] | None = None,
+    ) -> None:
         intent = self.flows.intents.get(intent_id)
         if intent is None:
             await self._not_understood(intent_id)
             return
         self.state.reset()
         self.state.intent = intent_id
+        if prefill:
+            self.state.context.update(prefill)
         self.log("intent", {"intent": intent_id, "via": via})
         await self.run(step or intent.start, push=False)
 
@@ -518,7 +532,9 @@ class _TurnBuilder:
                 return
         kind, intent, _alt = self.engine.match(text, self.state.locale)
         if kind == "confident" and intent in self.flows.intents:
-            await self._start_intent(intent, via="text")
+            # A question typed instead of a choice (often at the main menu, right after
+            # /start): answered as free text, with what it names (numbers, distrik, agency).
+            await self._free_text(text)
             return
         self.say(self.t(N_("Silakan pilih salah satu tombol di bawah, atau ketik nomornya.")))
         self._prompt(step)

@@ -42,7 +42,29 @@ MAX_CHARS = 600
 # is a status check, whatever words surround it.
 NUMBER_KINDS = ("application_number", "ak1_number", "nop")
 # The names a flow's input step may give as its ``entity`` (docs/flow-format.md).
-ENTITY_NAMES = (*NUMBER_KINDS, "nik", "year", "district")
+ENTITY_NAMES = (*NUMBER_KINDS, "nik", "year", "district", "agency")
+# The agency a message names, by the words citizens use for it (issue 12, item 11: a
+# complaint or an officer request about "puskesmas" does not ask again which agency).
+# Specific names first; the service words are enough because each belongs to one OPD.
+_AGENCY_WORDS = (
+    (
+        "disdukcapil",
+        r"dis ?duk ?capil|dukcapil|capil|kependudukan|catatan sipil|e-?ktp|ktp|"
+        r"kartu keluarga|akta|akte",
+    ),
+    (
+        "dinkes",
+        r"dinkes|dinas kesehatan|puskesmas|pustu|posyandu|rsud|rumah sakit|"
+        r"kesehatan|bpjs kesehatan|imunisasi",
+    ),
+    (
+        "disnakertrans",
+        r"disnaker(?:trans)?|tenaga kerja|naker|kartu kuning|ak ?1|"
+        r"lowongan|pencari kerja",
+    ),
+    ("bapenda", r"bapenda|pajak daerah|pbb|bphtb|sppt|pajak"),
+)
+_AGENCY = [(opd, re.compile(rf"\b(?:{words})\b")) for opd, words in _AGENCY_WORDS]
 
 _SEP = r"[\s./\\-]{0,3}"
 _APPLICATION = re.compile(
@@ -76,12 +98,21 @@ class Entities:
     district: str | None = None  # distrik code, e.g. "94.04.16"
     district_name: str | None = None
     village: str | None = None
+    agency: str | None = None  # the OPD the message names ("puskesmas" -> dinkes)
     spans: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
     def values(self) -> dict[str, str]:
         """The found values by entity name (for a flow's inputs and the engine's context)."""
         out: dict[str, str] = {}
-        for name in (*NUMBER_KINDS, "nik", "year", "district", "district_name", "village"):
+        for name in (
+            *NUMBER_KINDS,
+            "nik",
+            "year",
+            "district",
+            "district_name",
+            "village",
+            "agency",
+        ):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -197,7 +228,16 @@ def extract(text: str, places: PlaceIndex | None = None) -> Entities:
             found["district"], found["district_name"] = hit[0], hit[1]
             if hit[2]:
                 found["village"] = hit[2]
+    agency = _agency(head.lower())
+    if agency is not None:
+        found["agency"] = agency
     return Entities(**found, spans=tuple(sorted(spans)))
+
+
+def _agency(lowered: str) -> str | None:
+    """The one agency the message names; None for none or for several ("capil dan pajak")."""
+    named = {opd for opd, pattern in _AGENCY if pattern.search(lowered)}
+    return named.pop() if len(named) == 1 else None
 
 
 def strip_entities(text: str, entities: Entities) -> str:

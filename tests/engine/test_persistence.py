@@ -133,7 +133,7 @@ async def test_every_step_transition_is_appended_to_events(database_url: str) ->
             (chat.click, "Kependudukan (Disdukcapil)", ["disdukcapil:menu"]),
             (chat.click, "Kembali", ["umum:menu"]),
             (chat.click, "Lainnya", ["umum:lainnya"]),
-            (chat.click, "Pengaduan", ["umum:pengaduan"]),
+            (chat.click, "Pengaduan", ["umum:pengaduan", "umum:pengaduan_instansi"]),
             (chat.click, "Kesehatan", ["umum:pengaduan_tulis"]),
             (
                 chat.send,
