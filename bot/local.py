@@ -1,7 +1,10 @@
 """The embedded default: the agencies' sandbox started in-process on loopback.
 
 A newcomer with no agency credentials still sees status checks work: when no OPD URL is
-configured, ``loket chat`` and ``loket run`` start the sandbox and point the adapters at it.
+configured, ``loket chat`` and the local mode of ``loket run`` start the sandbox and point the
+adapters at it. Never in Telegram mode (issue 14): its visits, posyandu sessions and phone
+numbers are invented, and real citizens must not read them as fact; there an agency without a
+URL answers that the bot cannot check it yet, with the office's real contacts.
 """
 
 from __future__ import annotations
@@ -16,6 +19,16 @@ from integrations.settings import OPD_NAMES
 
 def needs_sandbox(env: Mapping[str, str]) -> bool:
     return not any(env.get(f"{opd.upper()}_API_URL") for opd in OPD_NAMES)
+
+
+def sandbox_wanted(env: Mapping[str, str], *, telegram: bool) -> bool:
+    """The sandbox serves the local mode only: in Telegram mode citizens are real."""
+    return not telegram and needs_sandbox(env)
+
+
+def unconnected_opds(env: Mapping[str, str]) -> list[str]:
+    """The agencies whose system is not configured, for the warning at start."""
+    return [opd for opd in OPD_NAMES if not env.get(f"{opd.upper()}_API_URL", "").strip()]
 
 
 def sandbox_env(base_url: str, *, timeout: float | None = None) -> dict[str, str]:
@@ -44,11 +57,12 @@ async def running_sandbox(
 
 @asynccontextmanager
 async def integration_env(
-    env: Mapping[str, str], *, today: dt.date | None = None
+    env: Mapping[str, str], *, today: dt.date | None = None, telegram: bool = False
 ) -> AsyncIterator[Mapping[str, str]]:
-    """The agency settings to use: the configured ones, or a running sandbox's (its
-    schedules dated from ``today``: a bot on an injected clock passes the clock's day)."""
-    if not needs_sandbox(env):
+    """The agency settings to use: the configured ones, or (local mode only) a running
+    sandbox's (its schedules dated from ``today``: a bot on an injected clock passes the
+    clock's day)."""
+    if not sandbox_wanted(env, telegram=telegram):
         yield env
         return
     async with running_sandbox(today=today) as url:

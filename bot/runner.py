@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.app import Loket, open_loket
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
-from bot.local import integration_env
+from bot.local import integration_env, unconnected_opds
 from bot.notify.service import build_notifications
 from bot.observability.service import Observability
 from bot.retention import RetentionJob
@@ -295,13 +295,22 @@ async def run(settings: Settings, *, port: int | None = None) -> int:
     if settings.webhook_url and not settings.webhook_secret:
         print("WEBHOOK_URL needs WEBHOOK_SECRET (see .env.example).")
         return 2
+    telegram = bool(settings.telegram_token)
     async with (
-        integration_env(settings.env) as env,
+        # The sandbox only in the local mode (issue 14): its data are invented.
+        integration_env(settings.env, telegram=telegram) as env,
         open_loket(settings, integration_env=env) as loket,
         # The retention period (issue 7): at start, then daily (bot/retention.py).
         RetentionJob(loket.sessions, settings.retention_days, clock=loket.clock).running(),
     ):
-        if settings.telegram_token:
+        if telegram:
+            missing = unconnected_opds(env)
+            if missing:
+                logger.warning(
+                    "agencies not connected (no <OPD>_API_URL): %s; their status checks answer "
+                    "that the bot cannot check them yet, with the office's contacts",
+                    ", ".join(missing),
+                )
             await run_telegram(loket, settings, port)
         else:
             await run_local(loket, settings, port)

@@ -731,6 +731,10 @@ class _TurnBuilder:
                 logger.exception("action %s failed", name)
                 result = ActionResult("unavailable")
         self.log("action", {"action": name, "outcome": result.outcome})
+        if result.outcome == "unavailable" and result.data.get("reason") == "not_configured":
+            # Not an outage: the agency's system was never connected (issue 14).
+            self.say(self.render.not_connected(str(result.data.get("opd", "")), locale))
+            return None
         if step.save_as:
             context[step.save_as] = dict(result.data)
         target = step.on.get(result.outcome)

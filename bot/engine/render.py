@@ -184,6 +184,29 @@ class Renderer:
             )
         return note
 
+    def not_connected(self, opd_key: str, locale: str) -> str:
+        """The honest answer when an OPD's system is not connected to Loket (issue 14): not
+        an outage ("coba lagi nanti" would send the citizen back forever) and never sample
+        data, but the office's own contacts from the region file."""
+        opd = self.region.opds.get(opd_key)
+        short = opd.short if opd is not None else opd_key
+        lines = [
+            self.t(
+                locale,
+                N_(
+                    "Cek lewat bot belum tersedia untuk {agency}: sistemnya belum terhubung "
+                    "dengan Loket. Hubungi atau datangi kantornya:"
+                ),
+                agency=short,
+            )
+        ]
+        contacts = pick(opd.contacts, locale) if opd is not None else None
+        lines += [f"• {c}" for c in contacts or ()]
+        office = self.region.offices.get(opd.office) if opd is not None else None
+        if office is not None:
+            lines.append(f"• {pick(office.name, locale)}: {office.address}")
+        return "\n".join(lines)
+
     # -- a service answer ----------------------------------------------------------------
 
     def service(
