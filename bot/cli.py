@@ -11,8 +11,10 @@ from pathlib import Path
 
 from bot.app import build_registry, known_names, open_loket
 from bot.flows.loader import FLOWS_DIR, FlowSetError, build_flow_set, read_flow_sources
-from bot.i18n import Translator
+from bot.i18n import DEFAULT_LOCALE, Translator
+from bot.nlu.entities import PlaceIndex
 from bot.nlu.matcher import Matcher
+from bot.nlu.understand import Understanding
 from bot.observability.logs import configure_logging, parse_format
 from bot.region import load_region
 from bot.settings import Settings
@@ -107,36 +109,47 @@ def cmd_validate(settings: Settings, paths: Sequence[Path]) -> int:
     return 0
 
 
-def _matcher(settings: Settings, locale: str) -> Matcher:
+def _understanding(settings: Settings) -> Understanding:
+    """What the bot itself uses to read a message: every catalogue, the message's own
+    language first, entities (numbers, distrik, agency) from the region file."""
+    region = load_region(settings.region_file)
     flow_set = build_flow_set(read_flow_sources(settings.flows_dir), _offline_known(settings))
-    return Matcher(flow_set.nlu[locale])
+    places = PlaceIndex.from_districts((d.code, d.name, d.aliases, ()) for d in region.districts)
+    matchers = {locale: Matcher(nlu) for locale, nlu in flow_set.nlu.items()}
+    return Understanding(matchers, places=places, default_locale=DEFAULT_LOCALE)
 
 
-def _match_json(matcher: Matcher, text: str) -> str:
-    result = matcher.match(text)
+def _match_json(understanding: Understanding, text: str, locale: str) -> str:
+    result = understanding.understand(text, locale)
     return json.dumps(
         {
             "intent": result.intent if result.kind == "confident" else None,
             "score": round(result.score, 2),
+            "band": result.band,
+            "language": result.language,
             "alternatives": [[intent, round(score, 2)] for intent, score in result.alternatives],
+            "entities": result.entities.public(),  # a NIK only masked, as in the logs
         },
         ensure_ascii=False,
     )
 
 
 def cmd_match(settings: Settings, text: str | None, as_json: bool, locale: str) -> int:
-    matcher = _matcher(settings, locale)
+    """``locale`` is the citizen's saved language: it only breaks ties, as in the bot."""
+    understanding = _understanding(settings)
     if text is None:
         for line in sys.stdin:
-            print(_match_json(matcher, line.rstrip("\n")), flush=True)
+            print(_match_json(understanding, line.rstrip("\n"), locale), flush=True)
         return 0
     if as_json:
-        print(_match_json(matcher, text))
+        print(_match_json(understanding, text, locale))
     else:
-        result = matcher.match(text)
-        print(f"{result.kind}: {result.intent} ({result.score:.1f})")
+        result = understanding.understand(text, locale)
+        print(f"{result.kind}: {result.intent} ({result.score:.1f}) [{result.language}]")
         for intent, score in result.alternatives:
             print(f"  {intent}: {score:.1f}")
+        for name, value in result.entities.public().items():
+            print(f"  entity {name}: {value}")
     return 0
 
 
