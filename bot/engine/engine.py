@@ -45,6 +45,14 @@ _EMERGENCY = re.compile(
     r"unconscious|sesak napas|tenggelam)\b",
     re.IGNORECASE,
 )
+# "I don't know" in the registers citizens write in (normalised text: lower case, no
+# punctuation), answered at an input step with where to find the value (issue 13).
+_DONT_KNOW = re.compile(
+    r"\b(?:(?:tidak|tdk|tak|ga|gak|nggak|ngga|enggak|tra|trada|sa tra|belum|blm|gk)\s*"
+    r"(?:tahu|tau|taw|tw|ingat|inget|punya|pu)|lupa|dont know|don t know|do not know|"
+    r"no idea|not sure|i forgot|forgot)\b"
+)
+OFFICER_STEP = "umum:petugas"
 STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
@@ -500,6 +508,10 @@ class _TurnBuilder:
             logger.exception("validator %s failed", step.validator)
             verdict = None
         if verdict is None or not verdict.ok:
+            # Not an answer: maybe another question, or "I don't know" (issue 13). Only text
+            # the validator refused gets here, so a valid answer is never taken for either.
+            if await self._offer_switch(step, text) or self._dont_know(step, text):
+                return
             message = (
                 verdict.error
                 if verdict and verdict.error
@@ -513,6 +525,57 @@ class _TurnBuilder:
         self.state.context[step.save_as or "value"] = verdict.value
         self.log("input", {"step": step.ref})
         await self.run(step.next or "", push=True)
+
+    async def _offer_switch(self, step: Step, text: str) -> bool:
+        """A question about another service typed while an input waits ("syarat akta
+        kematian" at the NOP question): offered as a button, the question still open."""
+        understood = self.engine.understand(text, self.state.locale)
+        intent = understood.intent
+        if (
+            understood.kind != "confident"
+            or intent is None
+            or intent == self.state.intent
+            or intent in NOT_A_CHOICE
+            or intent == MENU_INTENT
+            or intent not in self.flows.intents
+        ):
+            return False
+        title = pick(self.flows.intents[intent].title, self.state.locale)
+        self.say(
+            self.t(
+                N_(
+                    'Sepertinya Anda bertanya tentang "{service}". Tekan tombolnya untuk '
+                    "beralih, atau jawab pertanyaan ini:"
+                ),
+                service=title,
+            )
+        )
+        self.log("offer_switch", {"step": step.ref, "intent": intent})
+        self._prompt(step)
+        self.buttons.insert(0, (Button(title, f"i:{intent}"),))
+        return True
+
+    def _dont_know(self, step: Step, text: str) -> bool:
+        """ "tidak tahu" / "sa tra tau" at an input: where to find the value, and an officer."""
+        if not _DONT_KNOW.search(normalize(text[:200])):
+            return False
+        if step.help is not None:
+            self.say(self.render.text(step.help, self.state.context, self.state.locale))
+        else:
+            self.say(
+                self.t(
+                    N_(
+                        "Tidak apa-apa. Bila Anda tidak tahu jawabannya, petugas bisa "
+                        "membantu; tekan tombol di bawah."
+                    )
+                )
+            )
+        self.log("dont_know", {"step": step.ref})
+        self._prompt(step)
+        if OFFICER_STEP in self.flows.steps:
+            label = self.t(N_("Bicara dengan petugas"))
+            self.buttons.insert(0, (Button(label, f"g:{OFFICER_STEP}"),))
+        return True
 
     async def _answer_choice_text(self, step: Step, text: str) -> None:
         options = self._options(step)
@@ -534,6 +597,12 @@ class _TurnBuilder:
         if kind == "confident" and intent in self.flows.intents:
             # A question typed instead of a choice (often at the main menu, right after
             # /start): answered as free text, with what it names (numbers, distrik, agency).
+            await self._free_text(text)
+            return
+        menu = self.flows.intents.get(MENU_INTENT)
+        if menu is not None and step.ref == menu.start:
+            # At the main menu a text is a question, not a wrong button: answered as one and
+            # recorded for admins when not understood (issue 13).
             await self._free_text(text)
             return
         self.say(self.t(N_("Silakan pilih salah satu tombol di bawah, atau ketik nomornya.")))

@@ -76,7 +76,7 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
         {"bring", "procedure", "notes", "next", "text"},
     ),
     "choice": ({"text"}, {"options", "options_from", "save_as", "next"}),
-    "input": ({"text", "validator", "save_as", "next"}, {"entity"}),
+    "input": ({"text", "validator", "save_as", "next"}, {"entity", "help"}),
     "action": ({"action", "on"}, {"params", "save_as", "text"}),
     "branch": ({"cases", "default"}, set()),
     "end": (set(), {"text"}),
@@ -661,6 +661,10 @@ def _read_step(
                 )
             else:
                 fields["entity"] = str(entity)
+        if "help" in raw:
+            # Issue 13: what the bot says to "tidak tahu" / "sa tra tau": where to find the
+            # value (the NOP on the SPPT, the number on the receipt).
+            fields["help"] = checker.text(raw, "help", path, where)
     elif step_type == "action":
         action = raw.get("action")
         if action not in checker.known.actions and action not in BUILTIN_ACTIONS:

@@ -68,6 +68,7 @@ class Step:
     opd: str | None = None
     service: ServiceInfo | None = None
     entity: str | None = None  # an entity of bot.nlu.entities that fills this input
+    help: LocalText | None = None  # an input's answer to "tidak tahu": where to find it
 
     @property
     def flow(self) -> str:
