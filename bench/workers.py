@@ -51,6 +51,7 @@ if str(REPO) not in sys.path:
 import aiohttp  # noqa: E402
 
 from bot.botapi import BotApiLimits, LocalBotApi  # noqa: E402
+from bot.local import running_sandbox, sandbox_env  # noqa: E402
 from bot.telegram.webhook import SECRET_HEADER  # noqa: E402
 from tests.support.database import PostgresServer, postgres_server_from_env  # noqa: E402
 from tests.workers.support import (  # noqa: E402
@@ -119,8 +120,13 @@ async def run_one(
     await api.start()
     processes = [WorkerProcess({}, free_port(), logs / f"{name}-{n}.log") for n in range(workers)]
     try:
-        async with RoundRobin([p.url for p in processes]).running() as balancer:
-            env = worker_env(database_url, TOKEN, api.bot_api_url, balancer.url)
+        async with (
+            running_sandbox() as agencies,  # Telegram mode never starts one itself
+            RoundRobin([p.url for p in processes]).running() as balancer,
+        ):
+            env = worker_env(
+                database_url, TOKEN, api.bot_api_url, balancer.url, sandbox_env(agencies)
+            )
             env["LOG_LEVEL"] = "WARNING"
             env["LOKET_WEBHOOK_INBOX"] = "1" if inbox else "0"
             env["LOKET_INBOX_LOCKS"] = str(locks)

@@ -34,6 +34,9 @@ class Office:
     phone: str | None
     hours: dict[str, tuple[tuple[dt.time, dt.time], ...]]
     note: LocalText | None = None
+    # False until the OPD confirms the hours (issue 14): the bot then never states them, or
+    # "open now" / "opens Monday", as fact; only as the usual hours, the caveat first.
+    hours_confirmed: bool = False
 
     def is_open(self, moment: dt.datetime, holidays: frozenset[dt.date]) -> bool:
         if moment.date() in holidays:
@@ -144,6 +147,7 @@ def parse_region(data: Any, path: str) -> Region:
                 phone=str(v["phone"]) if v.get("phone") else None,
                 hours=_hours(v.get("hours"), f"offices.{k}.hours"),
                 note=_text(v["note"], f"offices.{k}.note") if v.get("note") else None,
+                hours_confirmed=v.get("hours_confirmed") is True,
             )
             for k, v in data["offices"].items()
         }

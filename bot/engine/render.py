@@ -59,7 +59,7 @@ class Renderer:
                         "name": pick(office.name, locale),
                         "address": office.address,
                         "phone": office.phone or MISSING,
-                        "hours": self.office_hours(office, locale),
+                        "hours": self.hours_text(office, locale),
                     }
                 }
             }["office"]
@@ -140,6 +140,13 @@ class Renderer:
             suffix = "" if label == self.t(locale, N_("tutup")) else f" {zone}"
             parts.append(f"{days} {label}{suffix}")
         return "; ".join(parts)
+
+    def hours_text(self, office: Office, locale: str) -> str:
+        """The hours as a citizen may read them: unconfirmed hours say so, in the same line."""
+        hours = self.office_hours(office, locale)
+        if office.hours_confirmed:
+            return hours
+        return self.t(locale, N_("biasanya {hours} (belum kami pastikan)"), hours=hours)
 
     def _zone_name(self) -> str:
         """ "WIT": Indonesia keeps no daylight saving, so any instant names the zone."""
@@ -248,12 +255,19 @@ class Renderer:
             place = [
                 f"{place_label}: {pick(office.name, locale)}",
                 f"{address}: {office.address}",
-                f"{hours}: {self.office_hours(office, locale)}",
             ]
+            if office.hours_confirmed:
+                place.append(f"{hours}: {self.office_hours(office, locale)}")
+                place.append(self.opening_note(office, now, locale))
+            else:
+                # Unconfirmed hours (issue 14): the caveat first, no "open now" / "opens
+                # Monday" stated as fact.
+                if office.note:
+                    place.append(pick(office.note, locale))
+                place.append(f"{hours}: {self.hours_text(office, locale)}")
             if office.phone:
                 place.append(f"{phone}: {office.phone}")
-            place.append(self.opening_note(office, now, locale))
-            if office.note:
+            if office.hours_confirmed and office.note:
                 place.append(pick(office.note, locale))
             sections.append("\n".join(place))
         bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))

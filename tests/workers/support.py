@@ -129,9 +129,14 @@ class WorkerProcess:
 
 
 def worker_env(
-    database_url: str, token: str, bot_api_url: str, webhook_url: str
+    database_url: str,
+    token: str,
+    bot_api_url: str,
+    webhook_url: str,
+    agencies: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The environment of a worker: this one without Loket's own settings, plus these."""
+    """The environment of a worker: this one without Loket's own settings, plus these.
+    ``agencies``: the OPD URLs (a sandbox's); Telegram mode never starts a sandbox itself."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -152,4 +157,5 @@ def worker_env(
             "PTB_TIMEDELTA": "1",
         }
     )
+    env.update(agencies or {})
     return env

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from bot.app import open_loket
 from bot.botapi import BotApiLimits, LocalBotApi
+from bot.local import running_sandbox, sandbox_env
 from bot.settings import Settings
 from bot.storage.models import AnnouncementDelivery, InboxUpdate
 from tests.support.announcements import prepare_broadcast
@@ -77,8 +78,11 @@ async def test_two_workers_keep_order_and_share_one_broadcast(
     # Due a few seconds from now: both workers are up by then and start it together.
     reference = await prepare(postgres_url, dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4))
     workers = [WorkerProcess({}, free_port(), tmp_path / f"worker{n}.log") for n in range(2)]
-    async with RoundRobin([worker.url for worker in workers]).running() as balancer:
-        env = worker_env(postgres_url, TOKEN, api.bot_api_url, balancer.url)
+    async with (
+        running_sandbox() as agencies,  # the OPDs' systems, as configured in production
+        RoundRobin([worker.url for worker in workers]).running() as balancer,
+    ):
+        env = worker_env(postgres_url, TOKEN, api.bot_api_url, balancer.url, sandbox_env(agencies))
         for worker in workers:
             worker.env = env
         try:
