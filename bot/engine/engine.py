@@ -600,9 +600,10 @@ class _TurnBuilder:
             await self._free_text(text)
             return
         menu = self.flows.intents.get(MENU_INTENT)
-        if menu is not None and step.ref == menu.start:
-            # At the main menu a text is a question, not a wrong button: answered as one and
-            # recorded for admins when not understood (issue 13).
+        if menu is not None and step.ref == menu.start and any(ch.isalpha() for ch in text):
+            # At the main menu words are a question, not a wrong button: answered as one and
+            # recorded for admins when not understood (issue 13). A number out of range is
+            # still a wrong choice, answered with how to choose.
             await self._free_text(text)
             return
         self.say(self.t(N_("Silakan pilih salah satu tombol di bawah, atau ketik nomornya.")))

@@ -47,17 +47,18 @@ async def desk(
     assert [e for e in api.errors if e.error_code == 429] == [], "Telegram's limit exceeded"
 
 
-async def add_subscribers(desk: Desk) -> None:
+async def add_subscribers(desk: Desk, count: int = SUBSCRIBERS, first: int = FIRST) -> None:
+    """``count`` Telegram citizens from chat id ``first`` on, subscribed to Dinkes news."""
     assert desk.loket is not None
-    for i in range(SUBSCRIBERS):
-        desk.api.add_user(FIRST + i, f"Warga {i}")
+    chats = [str(first + i) for i in range(count)]
+    for i in range(count):
+        desk.api.add_user(first + i, f"Warga {i}")
     async with desk.loket.database.begin() as connection:
         await connection.execute(
-            insert(User),
-            [{"channel": "telegram", "external_id": str(FIRST + i)} for i in range(SUBSCRIBERS)],
+            insert(User), [{"channel": "telegram", "external_id": chat} for chat in chats]
         )
         ids = (
-            await connection.execute(select(User.id).where(User.external_id.like("72%")))
+            await connection.execute(select(User.id).where(User.external_id.in_(chats)))
         ).scalars()
         await connection.execute(
             insert(Subscription),

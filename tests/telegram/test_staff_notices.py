@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import insert, select
 
 from bot.botapi import BotApiLimits, LocalBotApi
 from bot.settings import Settings
-from bot.storage.models import Subscription, User
 from tests.staff import conftest as staff
 from tests.staff.conftest import STAFF_ID
+from tests.staff.test_broadcast_live import add_subscribers
 from tests.staff.test_umumkan import wait_report
 from tests.telegram.support import TIMEOUT, Citizen, Desk
 
@@ -50,26 +49,8 @@ async def desk(
     assert running.unexpected_errors() == [], running.unexpected_errors()
 
 
-async def _subscribers(desk: Desk) -> None:
-    assert desk.loket is not None
-    for i in range(SUBSCRIBERS):
-        desk.api.add_user(FIRST + i, f"Warga {i}")
-    async with desk.loket.database.begin() as connection:
-        await connection.execute(
-            insert(User),
-            [{"channel": "telegram", "external_id": str(FIRST + i)} for i in range(SUBSCRIBERS)],
-        )
-        ids = (
-            await connection.execute(select(User.id).where(User.external_id.like("73%")))
-        ).scalars()
-        await connection.execute(
-            insert(Subscription),
-            [{"user_id": uid, "district": "94.04.01", "topics": "dinkes"} for uid in ids],
-        )
-
-
 async def _announce(desk: Desk, admin: Citizen, petugas: Citizen) -> str:
-    await _subscribers(desk)
+    await add_subscribers(desk, SUBSCRIBERS, FIRST)
     await admin.send(f"/peran beri {STAFF_ID} staf dinkes")
     await petugas.send("/umumkan")
     await petugas.send("Posyandu balita besok pagi di Kampung Nawaripi.")
