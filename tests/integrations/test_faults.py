@@ -122,7 +122,10 @@ async def test_slow_opd_does_not_slow_a_healthy_one(sandbox_factory: Any) -> Non
             slow_results = await asyncio.gather(*slow)
     for exc, elapsed in healthy:
         assert exc is None
-        assert elapsed < 0.25
+        # Not held behind the slow OPD, whose calls only end at the 0.5 s timeout: a healthy
+        # call queued behind one would take longer. Not a tighter bound: on a loaded 2-CPU CI
+        # machine a healthy call alone took 0.38 s.
+        assert elapsed < TEST_TIMEOUT
     for exc, _elapsed in slow_results:
         assert isinstance(exc, Unavailable)
 
