@@ -27,8 +27,9 @@ from telegram.ext import Application, ContextTypes
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import Loket, open_loket
-from bot.botapi import CallbackAnswer, LocalBotApi, StoredMessage
+from bot.botapi import BotApiLimits, CallbackAnswer, LocalBotApi, StoredMessage
 from bot.botapi.state import Signal
+from bot.broadcast.pacer import Pacer
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.observability.updates import UpdateObserver
 from bot.runner import running_application
@@ -40,6 +41,7 @@ TOKEN = "424242:LOKET-TEST"
 BOT_USERNAME = "loket_mimika_bot"
 CALLBACK_SECRET = "test-callback-secret"
 TIMEOUT = 10.0
+UNPACED = 1_000_000.0  # messages per second to one chat: no per-chat wait at all
 
 
 class HeldReply:
@@ -150,6 +152,19 @@ class Reply:
         return bool(self.messages)
 
 
+def mirror_server_limits(pacer: Pacer, limits: BotApiLimits) -> None:
+    """The client's per-chat pacing mirrors the server it talks to. A test that raises the
+    server's burst, to click faster than a person, raises the client's too; against a server
+    with flood control off (most functional tests) the client does not wait a second per
+    message to a chat either, which would only make the suite slow. Tests about pacing run
+    against a server with Telegram's limits on, where a message sent too early is a 429."""
+    pacer.chat_burst = max(pacer.chat_burst, limits.per_chat_burst)
+    if not limits.rate_limits_enabled:
+        pacer.chat_rate = UNPACED
+        pacer.chat_burst = int(UNPACED)
+        pacer.per_chat_interval = 0.0
+
+
 class Desk:
     """LocalBotApi + Loket (real app on a SQLite file, sandbox agencies) + PTB Application."""
 
@@ -203,14 +218,15 @@ class Desk:
 
         loket.frontdesk.handle = observed  # type: ignore[method-assign]
         broadcasts = None
+        pacer = None
         if self.broadcast_options is not None:
             options = {"rate": 30.0, **self.broadcast_options}
             broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=self.api.bot_api_url, **options)
-            # The client's per-chat pacing mirrors the server it talks to (a test that raises
-            # the server's burst, to click faster than a person, raises the client's too).
-            broadcasts.pacer.chat_burst = max(
-                broadcasts.pacer.chat_burst, self.api.limits.per_chat_burst
-            )
+            pacer = broadcasts.pacer
+        elif not self.api.limits.rate_limits_enabled:
+            pacer = Pacer()
+        if pacer is not None:
+            mirror_server_limits(pacer, self.api.limits)
         application = build_application(
             loket.frontdesk,
             loket.translator,
@@ -218,7 +234,7 @@ class Desk:
             request=request,
             staff=loket.staff,
             composer=broadcasts.composer if broadcasts is not None else None,
-            pacer=broadcasts.pacer if broadcasts is not None else None,
+            pacer=pacer,
             # The per-update log line as in `loket run`, so the suite-wide masking check
             # (tests/observability/leakcheck.py) sees every Telegram test's updates too.
             observer=UpdateObserver(),
