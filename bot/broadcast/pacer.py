@@ -12,10 +12,15 @@ Every message of the bot goes through one pacer (issue 12), in one of two lanes:
 * the **bulk** lane (:meth:`Pacer.acquire`): announcements. It only takes a token while
   ``reserve`` tokens stay in the bucket, and never while an interactive message waits;
 * the **interactive** lane (:meth:`Pacer.acquire_interactive`): replies to citizens and the
-  messages to staff (confirmations, the live progress message and its edits, reports). It
-  may use the reserve at once, and takes every token as it refills while it waits, so
-  replies stay prompt whatever announcement is going out; the broadcast uses what is left.
-  A 429's pause (:meth:`Pacer.pause_until`) holds the bulk lane only.
+  messages to staff (confirmations, the live progress message and its edits, reports).
+  Telegram's ~30 messages/s is its limit on *bulk notifications*; a reply to a citizen who
+  just wrote is limited per chat. So with no announcement going out, replies wait for their
+  chat's bucket only (and count into the global bucket, so an announcement that starts next
+  leaves room for them; a 429 is still waited out by the caller, bot/telegram/outbox.py).
+  While an announcement is going out, replies share its budget: they may use the reserve at
+  once and take every token as it refills while they wait, so they stay prompt and the
+  broadcast uses what is left. A 429's pause (:meth:`Pacer.pause_until`) holds the bulk
+  lane only.
 
 Both lanes share one set of per-chat buckets shaped like Telegram's (1 message/s, a burst of
 3): a chat never gets more than the server accepts, whichever code path sends to it.
@@ -41,6 +46,9 @@ PER_CHAT_INTERVAL = 1.0
 # message per second, a burst of three tolerated.
 CHAT_RATE = 1.0
 CHAT_BURST = 3
+# Telegram's ~30/s is a limit on bulk notifications: replies share it only while an
+# announcement is going out (one admitted within this many seconds, or one waiting).
+BULK_ACTIVE_WINDOW = 1.0
 _EPSILON = 1e-9
 
 
@@ -88,6 +96,7 @@ class Pacer:
         self._stamp: float | None = None
         self._paused_until = 0.0
         self._last_by_chat: dict[str, float] = {}
+        self._bulk_seen = float("-inf")  # when the bulk lane last admitted a message
         self._lock = asyncio.Lock()
         self.waited = 0.0  # seconds spent waiting, for the report
         # Several workers (bot/workers/rate.py): global slots shared through the database;
@@ -182,10 +191,11 @@ class Pacer:
                     while True:
                         now = self._clock()
                         self._refill(now)
-                        if self._tokens >= 1.0 - _EPSILON:
+                        if self._tokens >= 1.0 - _EPSILON or not self._bulk_active(now):
                             break
                         await self._sleep((1.0 - self._tokens) / self.rate)
-                    self._tokens -= 1.0
+                    # In debt when no broadcast is out: the next announcement waits for it.
+                    self._tokens = max(self._tokens - 1.0, -self.rate)
                     if per_chat:
                         self._take_chat(chat_id, now)
         finally:
@@ -195,6 +205,11 @@ class Pacer:
                 del self._chat_locks[chat_id]
             else:
                 self._chat_locks[chat_id] = (lock, users - 1)
+
+    def _bulk_active(self, now: float) -> bool:
+        """An announcement is going out: one waits for admission or one went within the last
+        second. Only then do replies share the bulk limit with it (replies first)."""
+        return self._lock.locked() or now - self._bulk_seen < BULK_ACTIVE_WINDOW
 
     async def acquire(self, chat_id: str) -> None:
         """Waits until a message to ``chat_id`` may go, and counts it as gone."""
@@ -209,6 +224,7 @@ class Pacer:
             self._tokens -= 1.0
             self._take_chat(chat_id, now)
             self._last_by_chat[chat_id] = now
+            self._bulk_seen = now
             if len(self._last_by_chat) > 10_000:  # forget chats long past their interval
                 horizon = now - self.per_chat_interval
                 self._last_by_chat = {

@@ -68,3 +68,30 @@ async def test_replies_to_citizens_share_the_budget_without_waiting(time: Time) 
         assert server.check(chat, is_group=False) == 0  # no 429 for anyone
     # 300 broadcast + 100 replies at 30/s overall: the broadcast took the replies' share.
     assert time.clock() - start >= 400 / 30 - 1.0
+
+
+async def test_with_no_announcement_out_replies_wait_for_their_own_chat_only(time: Time) -> None:
+    """Telegram's ~30/s is its bulk-notification limit: 2,000 first contacts on a market day
+    are answered as fast as they come, each chat within its own bucket."""
+    pacer = Pacer(30, clock=time.clock, sleep=time.sleep)
+    start = time.clock()
+    for chat in range(2000):
+        await pacer.acquire_interactive(str(chat))
+    assert time.clock() == start
+    for _ in range(3):  # the chat's burst, then one per second
+        await pacer.acquire_interactive("7")
+    assert time.clock() - start >= 1.0
+
+
+async def test_while_an_announcement_is_out_replies_share_its_budget(time: Time) -> None:
+    """An announcement and the replies together stay within 30/s: neither gets a 429."""
+    pacer = Pacer(30, clock=time.clock, sleep=time.sleep)
+    server = FloodControl(BotApiLimits(per_chat_burst=1), time.clock)
+    start = time.clock()
+    for chat in range(300):
+        await pacer.acquire(str(chat))
+        assert server.check(chat, is_group=False) == 0
+        if chat % 3 == 0:
+            await pacer.acquire_interactive(str(10_000 + chat))
+            assert server.check(10_000 + chat, is_group=False) == 0
+    assert time.clock() - start >= 400 / 30 - 1.0
