@@ -76,6 +76,8 @@ class FrontDesk:
         self._writer: asyncio.Task[None] | None = None
         self._wanted: list[tuple[tuple[str, str], asyncio.Future[_Found | None]]] = []
         self._loader: asyncio.Task[None] | None = None
+        self._new: list[tuple[tuple[tuple[str, str], str], asyncio.Future[_Found]]] = []
+        self._creator: asyncio.Task[None] | None = None
         self._engine = engine  # a callable: the published flow set may change at run time
         self._clock = clock
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
@@ -105,10 +107,9 @@ class FrontDesk:
         now = self._clock()
         found = await self._load((channel, external_id))
         if found is None:
-            async with self._database.begin() as connection:
-                found = await repo.create_user(
-                    connection, channel, external_id, normalise_locale(event.language_hint)
-                )
+            found = await self._create(
+                (channel, external_id), normalise_locale(event.language_hint)
+            )
         user_id, locale, state = found
         for intercept in self._interceptors:
             answer = await intercept(event, locale)
@@ -170,6 +171,47 @@ class FrontDesk:
             for _key, found in [*batch, *self._wanted]:
                 _settle(found, error)
             self._wanted = []
+            raise
+
+    async def _create(self, key: tuple[str, str], locale: str) -> _Found:
+        """Adds a citizen seen for the first time; returns once the row is committed.
+
+        Citizens who write for the first time while a creation is in progress are added
+        together by the next one (one transaction, one INSERT), like the group commit of
+        :meth:`_store`.
+        """
+        loop = asyncio.get_running_loop()
+        created: asyncio.Future[_Found] = loop.create_future()
+        self._new.append(((key, locale), created))
+        if self._creator is None or self._creator.done():
+            self._creator = loop.create_task(self._create_new())
+        return await created
+
+    async def _create_new(self) -> None:
+        batch: list[tuple[tuple[tuple[str, str], str], asyncio.Future[_Found]]] = []
+        try:
+            while self._new:
+                batch, self._new = self._new, []
+                try:
+                    async with self._database.begin() as connection:
+                        rows = await repo.create_users(
+                            connection, [(*key, locale) for (key, locale), _ in batch]
+                        )
+                except Exception as error:
+                    for _wanted, created in batch:
+                        _settle(created, error)
+                else:
+                    for (key, _locale), created in batch:
+                        found = rows.get(key)
+                        if found is None:  # cannot happen: the row was just committed
+                            _settle(created, LookupError("citizen row missing after insert"))
+                        else:
+                            _settle(created, None, found)
+                batch = []
+        except BaseException as error:  # cancelled (shutdown): nobody may wait forever
+            for _wanted, created in [*batch, *self._new]:
+                _settle(created, error)
+            self._new = []
             raise
 
     async def _store(self, write: _Write) -> None:

@@ -245,6 +245,46 @@ async def create_user(
     return found
 
 
+async def create_users(
+    connection: AsyncConnection, new: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str], tuple[int, str, ConversationState | None]]:
+    """``create_user`` for several (channel, external_id, locale) at once: one INSERT for all
+    of them (a citizen another event or worker just added is left as it is), then one read.
+    First contacts arrive in crowds (after an announcement, on a market day); one
+    transaction each would queue them all behind the database's single write lock."""
+    if len(new) == 1:
+        found = await create_user(connection, *new[0])
+        return {(new[0][0], new[0][1]): found}
+    dialect = connection.dialect.name
+    make = dialect_insert(dialect)
+    if make is None:  # no ON CONFLICT: one at a time, each checked
+        answers = {}
+        for channel, external_id, locale in new:
+            answers[(channel, external_id)] = await create_user(
+                connection, channel, external_id, locale
+            )
+        return answers
+    now = connection_now(connection)
+    await connection.execute(
+        make(_users).on_conflict_do_nothing(
+            index_elements=[_users.c.channel, _users.c.external_id]
+        ),
+        [
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "locale": locale,
+                "created_at": now,
+                "last_seen_at": now,
+            }
+            for channel, external_id, locale in new
+        ],
+    )
+    return await load_users_and_states(
+        connection, list(dict.fromkeys((channel, external_id) for channel, external_id, _ in new))
+    )
+
+
 def _state_upsert(dialect: str) -> Any:
     statement = _upsert_state.get(dialect)
     if statement is None:
