@@ -3,6 +3,7 @@
 Run from the repository root::
 
     python -m bench.telegram_throughput [--updates 2000] [--users 50] [--repeat 3]
+                                        [--workload first-contact|mixed|warm]
                                         [--contenders ptb,aiogram,loket,...] [--json PATH]
     python -m bench.telegram_throughput --reply-latency [--citizens 40,200]
                                         [--subscribers 3000]
@@ -74,6 +75,15 @@ QUESTIONS = (
     "syarat akta kematian",
     "bayar pbb di mana",
 )
+
+# Citizens (U) for N measured updates. The warm-up citizen is not one of them, so under
+# "first-contact" every measured update comes from a citizen the bot has never seen (the
+# crowd after an announcement, or on a market day).
+WORKLOADS: dict[str, Callable[[int], int]] = {
+    "first-contact": lambda updates: updates,
+    "mixed": lambda updates: max(1, updates // 4),
+    "warm": lambda updates: min(50, updates),
+}
 
 Ready = Callable[[], None]
 Runner = Callable[[str, str, Ready, asyncio.Event], Awaitable[None]]
@@ -785,6 +795,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=3000, help="with --reply-latency")
     parser.add_argument("--updates", type=int, default=2000, help="measured updates (N)")
     parser.add_argument("--users", type=int, default=50, help="simulated citizens (U)")
+    parser.add_argument(
+        "--workload",
+        choices=sorted(WORKLOADS),
+        help="sets U from N: first-contact (U = N: every update is a citizen's first "
+        "message), mixed (U = N/4: a first message then three more), warm (U = 50)",
+    )
     parser.add_argument("--warmup", type=int, default=50, help="warm-up updates, not measured")
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
     parser.add_argument(
@@ -795,6 +811,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run, at most")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
+    if args.workload is not None:
+        args.users = WORKLOADS[args.workload](args.updates)
     if args.reply_latency:
         _quiet_logging()
         os.environ.setdefault("PTB_TIMEDELTA", "1")
