@@ -17,7 +17,13 @@ from bot.nlu.understand import Understanding
 
 HERE = Path(__file__).parent
 NLU_DIR = HERE.parents[1] / "flows" / "nlu"
-EVAL_FILES = ("registers_heldout.tsv", "calibration.tsv", "heldout_id.tsv", "fresh_id.tsv")
+EVAL_FILES = (
+    "registers_heldout.tsv",
+    "registers_heldout2.tsv",
+    "calibration.tsv",
+    "heldout_id.tsv",
+    "fresh_id.tsv",
+)
 
 
 @pytest.fixture(scope="module")
