@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
+from bot.nlu.classifier import NgramCentroids
 from bot.nlu.lexicon import (
     AMBIGUOUS_PLACES,
     GREETINGS,
@@ -62,6 +63,12 @@ _FUZZY_CUTOFF = 82.0  # rapidfuzz ratio for mapping a misspelt word to a catalog
 _KEYWORD_FULL = 3.0  # summed specificity at which a keyword alone is full evidence
 _BETA = 0.8  # < 1: explaining the whole message matters a bit more than covering the example
 _EXAMPLE_SHARE = 0.65  # the rest of the score comes from keywords
+# The character n-gram classifier's share of the final score, and the cosine counted as full
+# evidence (bot/nlu/classifier.py).
+_CLASSIFIER_WEIGHT = 0.0
+_CLASSIFIER_FULL = 0.6
+# Markers the matcher adds for a number in the message: words, not text the citizen wrote.
+_NUMBER_TOKENS = frozenset({"nop", "nik"})
 
 # NLU entries whose id starts with "_" are not intents but out-of-scope look-alikes ("npwp",
 # "pajak motor", football's "kartu kuning"): they compete like intents, and when one of them
@@ -210,6 +217,8 @@ class Matcher:
         keyword_ambiguous: float = 34.0,
         margin: float = 3.0,
         language: str | None = None,
+        classifier_weight: float = _CLASSIFIER_WEIGHT,
+        classifier_full: float = _CLASSIFIER_FULL,
     ) -> None:
         """Precompute normalised examples, word specificity and the inverted index.
 
@@ -242,13 +251,16 @@ class Matcher:
 
         token_sets: dict[str, list[frozenset[str]]] = {}
         kw_sets: dict[str, list[frozenset[str]]] = {}
+        documents: dict[str, list[list[str]]] = {}
         for intent, nlu in intents.items():
-            token_sets[intent] = [
-                s for s in (frozenset(self._content(self._norm(e))) for e in nlu.examples) if s
-            ]
-            kw_sets[intent] = [
-                s for s in (frozenset(self._content(self._norm(k))) for k in nlu.keywords) if s
-            ]
+            ex_tokens = [self._content(self._norm(e)) for e in nlu.examples]
+            kw_tokens = [self._content(self._norm(k)) for k in nlu.keywords]
+            token_sets[intent] = [frozenset(t) for t in ex_tokens if t]
+            kw_sets[intent] = [frozenset(t) for t in kw_tokens if t]
+            documents[intent] = [t for t in ex_tokens + kw_tokens if t]
+        self.classifier_weight = classifier_weight
+        self.classifier_full = classifier_full
+        self._classifier = NgramCentroids(documents) if classifier_weight > 0 else None
         df: dict[str, int] = {}
         for intent in intents:
             vocab = set().union(*token_sets[intent], *kw_sets[intent])
@@ -385,11 +397,11 @@ class Matcher:
             extra.append("nik")
             has_nik = True
         scored = _NEGATION.sub(" ", head[:MAX_SCORED_CHARS])
-        scores, keyword_hits = self._score_piece(scored, extra)
+        scores, keyword_hits, content = self._score_piece(scored, extra)
         if scores is None:
             return _EMPTY
         for piece in self._clauses(scored):
-            part, part_hits = self._score_piece(piece, [])
+            part, part_hits, _content = self._score_piece(piece, [])
             if not part:
                 continue
             keyword_hits |= part_hits
@@ -397,9 +409,27 @@ class Matcher:
                 value *= _CLAUSE_FACTOR
                 if value > scores.get(intent, 0.0):
                     scores[intent] = value
+        if self._classifier is not None:
+            scores = self._blend(scores, content)
         ranked = [(intent, round(score, 1)) for intent, score in scores.items()]
         ranked.sort(key=lambda item: (-item[1], item[0]))
         return _Ranking(ranked, has_nik and only_number, frozenset(keyword_hits))
+
+    def _blend(self, scores: dict[str, float], content: list[str]) -> dict[str, float]:
+        """Word scores mixed with the n-gram classifier's cosine (both 0-100).
+
+        A cosine of ``classifier_full`` or more counts as full evidence: a message rarely
+        shares more than that with a centroid of dozens of examples.
+        """
+        assert self._classifier is not None
+        w = self.classifier_weight
+        full = self.classifier_full
+        cos = self._classifier.scores([t for t in content if t not in _NUMBER_TOKENS])
+        out: dict[str, float] = {}
+        for intent in set(scores) | set(cos):
+            c = min(1.0, cos.get(intent, 0.0) / full)
+            out[intent] = (1 - w) * scores.get(intent, 0.0) + w * 100.0 * c
+        return out
 
     def _clauses(self, text: str) -> list[str]:
         """The clauses of a long message worth scoring on their own (at most a few).
@@ -418,8 +448,9 @@ class Matcher:
 
     def _score_piece(
         self, text: str, extra: list[str]
-    ) -> tuple[dict[str, float] | None, set[str]]:
-        """Scores (0-100) per intent for one piece of text; None when it has no content."""
+    ) -> tuple[dict[str, float] | None, set[str], list[str]]:
+        """Scores (0-100) per intent for one piece of text (None when it has no content),
+        the intents whose keyword phrase is present, and the content words scored."""
         normalized = self._norm(text)
         tokens = normalized.split()[:MAX_SCORED_TOKENS]
         content = self._content_words(tokens) + self._direction(tokens) + extra
@@ -428,11 +459,11 @@ class Matcher:
         elif not content and any(t in GREETINGS for t in tokens):
             content = ["halo"]
         if not content:
-            return None, set()
+            return None, set(), []
         # A repeated word says nothing new ("bla bla bla" must not drown "ktp hilang").
         mapped, total = self._map_query(dict.fromkeys(content))
         if not mapped or total <= 0:
-            return None, set()
+            return None, set(), content
 
         best: dict[str, float] = {}
         seen: set[int] = set()
@@ -469,7 +500,7 @@ class Matcher:
             # An example met almost word for word is as good evidence as a keyword.
             kw_score = max(kw_score, ex_score**3)
             scores[intent] = 100.0 * (_EXAMPLE_SHARE * ex_score + (1 - _EXAMPLE_SHARE) * kw_score)
-        return scores, set(kw_best)
+        return scores, set(kw_best), content
 
     def match(self, text: str) -> MatchResult:
         """Match one message. Never raises; see :class:`MatchResult` for the answer kinds."""
