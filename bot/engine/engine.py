@@ -58,6 +58,9 @@ OFFICER_STEP = "umum:petugas"
 # understood. The text waits in the conversation's context (under this key) only while the
 # choice is open: picking a service resets the context, the next free text drops it.
 NONE_OF_THESE = "u:none"
+# A question typed at an input step fits in a few sentences; longer text is meant as the
+# answer (a complaint over the length limit) and gets the validator's message, not a switch.
+_SWITCH_MAX_CHARS = 300
 _CHOICE_TEXT = "_choice_text"
 STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
@@ -561,7 +564,11 @@ class _TurnBuilder:
 
     async def _offer_switch(self, step: Step, text: str) -> bool:
         """A question about another service typed while an input waits ("syarat akta
-        kematian" at the NOP question): offered as a button, the question still open."""
+        kematian" at the NOP question): offered as a button, the question still open.
+        A long text is an answer that broke a rule (too long for the complaint), not a
+        question about something else: it gets the validator's own message."""
+        if len(text) > _SWITCH_MAX_CHARS:
+            return False
         understood = self.engine.understand(text, self.state.locale)
         intent = understood.intent
         if (

@@ -65,8 +65,17 @@ _BETA = 0.8  # < 1: explaining the whole message matters a bit more than coverin
 _EXAMPLE_SHARE = 0.65  # the rest of the score comes from keywords
 # The character n-gram classifier's share of the final score, and the cosine counted as full
 # evidence (bot/nlu/classifier.py).
-_CLASSIFIER_WEIGHT = 0.0
-_CLASSIFIER_FULL = 0.6
+_CLASSIFIER_WEIGHT = 0.5
+_CLASSIFIER_FULL = 0.45
+# How far an out-of-scope look-alike must lead the best service to make the message "not
+# ours" (below that, the services compete as if the look-alike were not there).
+_RESERVED_MARGIN = 5.0
+# A clause's word score (after the clause discount) at which it counts unblended.
+_EXACT_CLAUSE = 85.0
+# The look-alikes are scored by their nearest example (bot/nlu/classifier.py), which beats a
+# centroid easily; their classifier evidence is discounted so "perpanjang kartu kuning" stays
+# the job seekers' card although "perpanjang sim" is out of scope.
+_RESERVED_SHARE = 0.8
 # Markers the matcher adds for a number in the message: words, not text the citizen wrote.
 _NUMBER_TOKENS = frozenset({"nop", "nik"})
 
@@ -119,16 +128,22 @@ class MatchResult:
     ``kind`` tells the engine what to do: ``confident`` → start ``intent``;
     ``ambiguous`` → ask the citizen to choose among ``alternatives`` (best first, at most
     three, ``intent`` is the best); ``none`` → say it did not understand (``intent`` is
-    None and ``alternatives`` is empty).
+    None and ``alternatives`` is empty). ``out_of_scope`` is set on a ``none`` when an
+    out-of-scope look-alike won ("npwp", football's "kartu kuning"): another catalogue must
+    not then answer the same message with its nearest service.
     """
 
     intent: str | None
     score: float
     alternatives: tuple[tuple[str, float], ...]
     kind: Kind
+    out_of_scope: bool = False
 
 
 NONE_RESULT = MatchResult(intent=None, score=0.0, alternatives=(), kind="none")
+OUT_OF_SCOPE_RESULT = MatchResult(
+    intent=None, score=0.0, alternatives=(), kind="none", out_of_scope=True
+)
 
 
 def parse_nlu_file(data: Mapping[str, Any]) -> dict[str, IntentNLU]:
@@ -212,13 +227,15 @@ class Matcher:
         intents: Mapping[str, IntentNLU],
         *,
         # Calibrated on tests/nlu/calibration.tsv (issue 13), never on the held-out set.
-        confident: float = 58.0,
-        ambiguous: float = 38.0,
+        confident: float = 50.0,
+        ambiguous: float = 34.0,
         keyword_ambiguous: float = 34.0,
         margin: float = 3.0,
         language: str | None = None,
         classifier_weight: float = _CLASSIFIER_WEIGHT,
         classifier_full: float = _CLASSIFIER_FULL,
+        reserved_margin: float = _RESERVED_MARGIN,
+        reserved_share: float = _RESERVED_SHARE,
     ) -> None:
         """Precompute normalised examples, word specificity and the inverted index.
 
@@ -258,9 +275,17 @@ class Matcher:
             token_sets[intent] = [frozenset(t) for t in ex_tokens if t]
             kw_sets[intent] = [frozenset(t) for t in kw_tokens if t]
             documents[intent] = [t for t in ex_tokens + kw_tokens if t]
+        self.reserved_margin = reserved_margin
+        self.reserved_share = reserved_share
         self.classifier_weight = classifier_weight
         self.classifier_full = classifier_full
-        self._classifier = NgramCentroids(documents) if classifier_weight > 0 else None
+        self._classifier = (
+            NgramCentroids(
+                documents, union=[i for i in documents if i.startswith(RESERVED_PREFIX)]
+            )
+            if classifier_weight > 0
+            else None
+        )
         df: dict[str, int] = {}
         for intent in intents:
             vocab = set().union(*token_sets[intent], *kw_sets[intent])
@@ -400,17 +425,29 @@ class Matcher:
         scores, keyword_hits, content = self._score_piece(scored, extra)
         if scores is None:
             return _EMPTY
-        for piece in self._clauses(scored):
-            part, part_hits, _content = self._score_piece(piece, [])
+        exact: dict[str, float] = {}
+        for n, piece in enumerate(self._clauses(scored)):
+            part, part_hits, part_content = self._score_piece(piece, [])
             if not part:
                 continue
+            # A greeting or thanks opening the message ("Selamat siang.") is not its topic.
+            small_talk = part_content in (["halo"], ["terimakasih"])
             keyword_hits |= part_hits
             for intent, value in part.items():
                 value *= _CLAUSE_FACTOR
                 if value > scores.get(intent, 0.0):
                     scores[intent] = value
+                first = n == 0 and not small_talk
+                if first and value >= _EXACT_CLAUSE and value > exact.get(intent, 0.0):
+                    exact[intent] = value
         if self._classifier is not None:
             scores = self._blend(scores, content)
+            # A clause that is almost word for word an example ("mau mengadu, ... disuruh ke
+            # puskesmas") is evidence enough: the classifier of the whole message, pulled by
+            # the story's other words, must not dilute it.
+            for intent, value in exact.items():
+                if value > scores.get(intent, 0.0):
+                    scores[intent] = value
         ranked = [(intent, round(score, 1)) for intent, score in scores.items()]
         ranked.sort(key=lambda item: (-item[1], item[0]))
         return _Ranking(ranked, has_nik and only_number, frozenset(keyword_hits))
@@ -424,10 +461,15 @@ class Matcher:
         assert self._classifier is not None
         w = self.classifier_weight
         full = self.classifier_full
-        cos = self._classifier.scores([t for t in content if t not in _NUMBER_TOKENS])
+        words = [t for t in content if t.isalpha() and t not in _NUMBER_TOKENS]
+        if not words:  # a number alone: the classifier has nothing to say about it
+            return scores
+        cos = self._classifier.scores(words)
         out: dict[str, float] = {}
         for intent in set(scores) | set(cos):
             c = min(1.0, cos.get(intent, 0.0) / full)
+            if intent.startswith(RESERVED_PREFIX):
+                c *= self.reserved_share
             out[intent] = (1 - w) * scores.get(intent, 0.0) + w * 100.0 * c
         return out
 
@@ -465,25 +507,27 @@ class Matcher:
         if not mapped or total <= 0:
             return None, set(), content
 
+        # The weight each example shares with the message, summed through the inverted
+        # index (an example's words are a set, so each shared word is counted once).
+        shared: dict[int, float] = {}
+        ex_index = self._ex_index
+        for word, weight in mapped.items():
+            for idx in ex_index.get(word, ()):
+                shared[idx] = shared.get(idx, 0.0) + weight
         best: dict[str, float] = {}
-        seen: set[int] = set()
         b2 = _BETA * _BETA
-        for word in mapped:
-            for idx in self._ex_index.get(word, ()):
-                if idx in seen:
-                    continue
-                seen.add(idx)
-                ex = self._examples[idx]
-                matched = sum(mapped[t] for t in ex.tokens if t in mapped)
-                if matched <= 0:
-                    continue
-                recall = matched / total
-                precision = matched / ex.weight
-                f = (1 + b2) * precision * recall / (b2 * precision + recall)
-                if f > best.get(ex.intent, 0.0):
-                    best[ex.intent] = f
+        examples = self._examples
+        for idx, matched in shared.items():
+            if matched <= 0:
+                continue
+            ex = examples[idx]
+            recall = matched / total
+            precision = matched / ex.weight
+            f = (1 + b2) * precision * recall / (b2 * precision + recall)
+            if f > best.get(ex.intent, 0.0):
+                best[ex.intent] = f
         kw_best: dict[str, float] = {}
-        seen.clear()
+        seen: set[int] = set()
         for word in mapped:
             for idx in self._kw_index.get(word, ()):
                 if idx in seen:
@@ -510,15 +554,26 @@ class Matcher:
             logger.exception("matching failed for a message of %d characters", len(text))
             return NONE_RESULT
         ranked = ranking.ranked
-        if not ranked or ranked[0][0].startswith(RESERVED_PREFIX):
+        if not ranked:
             return NONE_RESULT
+        if ranked[0][0].startswith(RESERVED_PREFIX):
+            real = next((s for i, s in ranked if not i.startswith(RESERVED_PREFIX)), 0.0)
+            # A look-alike must win clearly: "ktp hanyut di kali" shares a word or two with
+            # some out-of-scope example, and "not understood" is the costliest answer.
+            if ranked[0][1] - real >= self.reserved_margin:
+                return OUT_OF_SCOPE_RESULT
+        look_alike = next((s for i, s in ranked if i.startswith(RESERVED_PREFIX)), 0.0)
         ranked = [item for item in ranked if not item[0].startswith(RESERVED_PREFIX)]
+        if not ranked:
+            return NONE_RESULT
         intent, score = ranked[0]
         floor = self.keyword_ambiguous if intent in ranking.keyword_hits else self.ambiguous
         if score < floor:
             return NONE_RESULT
         top = tuple(ranked[:3])
-        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        # An out-of-scope look-alike close behind also makes it a close call ("nomor saya
+        # hilang": a lost KK, a lost KTP, or a lost SIM).
+        second = max(ranked[1][1] if len(ranked) > 1 else 0.0, look_alike)
         if score >= self.confident and score - second >= self.margin and not ranking.nik_only:
             return MatchResult(intent=intent, score=score, alternatives=top, kind="confident")
         return MatchResult(intent=intent, score=score, alternatives=top, kind="ambiguous")
