@@ -76,6 +76,8 @@ _CLASSIFIER_FULL = 0.45
 _RESERVED_MARGIN = 5.0
 # A clause's word score (after the clause discount) at which it counts unblended.
 _EXACT_CLAUSE = 85.0
+# A word score at which the message is one of the examples, nearly word for word.
+_EXACT_EXAMPLE = 95.0
 # The look-alikes are scored by their nearest example (bot/nlu/classifier.py), which beats a
 # centroid easily; their classifier evidence is discounted so "perpanjang kartu kuning" stays
 # the job seekers' card although "perpanjang sim" is out of scope.
@@ -475,7 +477,13 @@ class Matcher:
             c = min(1.0, cos.get(intent, 0.0) / full)
             if intent.startswith(RESERVED_PREFIX):
                 c *= self.reserved_share
-            out[intent] = (1 - w) * scores.get(intent, 0.0) + w * 100.0 * c
+            word = scores.get(intent, 0.0)
+            out[intent] = (1 - w) * word + w * 100.0 * c
+            if word >= _EXACT_EXAMPLE and word > out[intent]:
+                # The message is (almost) word for word one of the examples: that is the
+                # catalogue's own answer, e.g. an example an admin has just added for a
+                # question the bot missed; the classifier's average must not outvote it.
+                out[intent] = word
         return out
 
     def _clauses(self, text: str) -> list[str]:
