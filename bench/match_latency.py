@@ -71,7 +71,12 @@ def _pct(values: Sequence[int], p: float) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the matcher, time N matches and the no-op floor, print a table."""
+    """Build the matcher, time N matches and the no-op floor, print a table.
+
+    The matcher includes the character n-gram classifier (bot/nlu/classifier.py), as the
+    engine builds it; "best of 7" is each distinct query's fastest of seven calls, the
+    figure to compare when other processes share the CPU.
+    """
     parser = argparse.ArgumentParser(description="Matcher latency benchmark")
     parser.add_argument("--n", type=int, default=20000, help="number of timed calls")
     parser.add_argument("--nlu", type=Path, default=REPO / "flows" / "nlu" / "id.yaml")
@@ -97,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _time_calls(matcher.match, base * 3)  # warm caches, as in a running bot
     match_ns = _time_calls(matcher.match, queries)
     floor_ns = _time_calls(_noop, queries)
+    # Each distinct query's best of 7 calls: its own cost without the other processes of a
+    # shared machine (a preempted call is slow whatever the matcher does).
+    best_ns = [min(_time_calls(matcher.match, [q] * 7)) for q in base]
     total_s = sum(match_ns) / 1e9
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
@@ -105,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("match p99 (µs)", f"{_pct(match_ns, 99):.1f}"),
         ("match max (µs)", f"{max(match_ns) / 1000:.1f}"),
         ("match mean (µs)", f"{statistics.fmean(match_ns) / 1000:.1f}"),
+        ("best of 7 p50 / p99 (µs)", f"{_pct(best_ns, 50):.1f} / {_pct(best_ns, 99):.1f}"),
         ("queries/s (one core)", f"{args.n / total_s:,.0f}"),
         ("cold p50 / p99 (µs)", f"{_pct(cold_ns, 50):.1f} / {_pct(cold_ns, 99):.1f}"),
         ("floor p50 (µs)", f"{_pct(floor_ns, 50):.2f}"),

@@ -53,6 +53,15 @@ _DONT_KNOW = re.compile(
     r"no idea|not sure|i forgot|forgot)\b"
 )
 OFFICER_STEP = "umum:petugas"
+# "Bukan semuanya" under the "which one do you mean?" buttons (issue 13): the citizen says the
+# message was none of the services offered, so it is recorded for admins like any message not
+# understood. The text waits in the conversation's context (under this key) only while the
+# choice is open: picking a service resets the context, the next free text drops it.
+NONE_OF_THESE = "u:none"
+# A question typed at an input step fits in a few sentences; longer text is meant as the
+# answer (a complaint over the length limit) and gets the validator's message, not a switch.
+_SWITCH_MAX_CHARS = 300
+_CHOICE_TEXT = "_choice_text"
 STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
@@ -383,6 +392,8 @@ class _TurnBuilder:
         step = self._waiting_step()
         if kind == "i":
             await self._start_intent(rest, via="button")
+        elif payload == NONE_OF_THESE:
+            await self._none_of_these()
         elif kind == "g":
             await self._goto(rest)
         elif kind == "o" and step is not None and step.type == "choice":
@@ -404,6 +415,7 @@ class _TurnBuilder:
         await self._reprompt()
 
     async def _free_text(self, text: str) -> None:
+        self.state.context.pop(_CHOICE_TEXT, None)
         understood = self.engine.understand(text, self.state.locale)
         kind, intent = understood.kind, understood.intent
         alternatives = list(understood.alternatives) if kind != "none" else []
@@ -436,10 +448,14 @@ class _TurnBuilder:
                 await self._fill_from_entities()
         elif kind == "ambiguous" and (choices := self._choices(alternatives)):
             self.say(self.t(N_("Maksud Anda yang mana? Silakan pilih:")))
+            self.state.context[_CHOICE_TEXT] = text[:500]
             self.buttons = [
                 (Button(pick(self.flows.intents[i].title, self.state.locale), f"i:{i}"),)
                 for i in choices
-            ] + [self._nav_row(back=False, cancel=False)]
+            ] + [
+                (Button(self.t(N_("Bukan semuanya")), NONE_OF_THESE),),
+                self._nav_row(back=False, cancel=False),
+            ]
         else:
             await self._not_understood(text)
 
@@ -449,6 +465,26 @@ class _TurnBuilder:
             return []
         known = [i for i, _score in alternatives if i in self.flows.intents]
         return [i for i in known if i not in NOT_A_CHOICE][:3]
+
+    async def _none_of_these(self) -> None:
+        """The citizen meant none of the services offered: the message is recorded for
+        admins as not understood, and the menu is shown with a short polite answer."""
+        text = self.state.context.pop(_CHOICE_TEXT, None)
+        if isinstance(text, str) and text:
+            self.effects.append(
+                Effect("record_unmatched", {"text": text, "locale": self.state.locale})
+            )
+        self.log("none_of_these", {"recorded": bool(text)})
+        self.say(
+            self.t(
+                N_(
+                    "Baik, terima kasih. Pertanyaan Anda kami catat agar petugas kami bisa "
+                    "menambah jawabannya. Silakan pilih layanan dari menu, atau tulis dengan "
+                    "kata lain."
+                )
+            )
+        )
+        await self._start_intent(MENU_INTENT, via="none_of_these")
 
     async def _not_understood(self, text: str) -> None:
         self.effects.append(
@@ -528,7 +564,11 @@ class _TurnBuilder:
 
     async def _offer_switch(self, step: Step, text: str) -> bool:
         """A question about another service typed while an input waits ("syarat akta
-        kematian" at the NOP question): offered as a button, the question still open."""
+        kematian" at the NOP question): offered as a button, the question still open.
+        A long text is an answer that broke a rule (too long for the complaint), not a
+        question about something else: it gets the validator's own message."""
+        if len(text) > _SWITCH_MAX_CHARS:
+            return False
         understood = self.engine.understand(text, self.state.locale)
         intent = understood.intent
         if (

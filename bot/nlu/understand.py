@@ -119,11 +119,22 @@ class Understanding:
         best: tuple[str, MatchResult] | None = None
         for code in order:
             result = self.matchers[code].match(text)
+            if result.out_of_scope:
+                # A look-alike of another office's service ("pajak motor", "kartu kuning" in
+                # football): the next catalogue must not answer it with its nearest service.
+                if best is None:
+                    best = (code, result)
+                break
             if result.kind == "confident":
                 best = (code, result)
                 break
             if best is None or (result.kind == "ambiguous" and best[1].kind == "none"):
                 best = (code, result)
+            if result.kind == "ambiguous" and code == spoken == self.default_locale:
+                # An Indonesian message with a close call stays a close call: the English
+                # catalogue would only be confident on the Indonesian document name in it
+                # ("berkas kia ... belum ada kabar" is not the KIA card itself).
+                break
         language = spoken or locale or self.default_locale
         if best is None:
             return Understood(None, 0.0, (), "none", language, entities)

@@ -85,3 +85,38 @@ async def test_text_at_the_menu_that_matches_nothing_is_recorded(loket: Loket) -
     assert [q.text for q in recorded] == ["zzqx vlorp kwak"]
     events = await rows(loket, Event, Event.user_id == user_id)
     assert "match" in [e.kind for e in events]
+
+
+async def test_none_of_these_records_the_text_and_shows_the_menu(loket: Loket) -> None:
+    """Issue 13, item 3: the close-call buttons end with "Bukan semuanya"; pressing it records
+    the message for admins as not understood and answers politely with the menu."""
+    chat = Conversation(loket)
+    await chat.send("ktp kk hilang")
+    assert "Maksud Anda yang mana?" in chat.last_text
+    assert chat.buttons[:4] == [
+        "KK hilang atau rusak",
+        "KTP-el hilang atau rusak",
+        "KTP-el baru",
+        "Bukan semuanya",
+    ]
+    user_id = await chat.user_id()
+    assert await rows(loket, UnmatchedQuestion, UnmatchedQuestion.user_id == user_id) == []
+    await chat.click("Bukan semuanya")
+    chat.assert_sane()
+    assert "Pertanyaan Anda kami catat" in chat.replies[0].text
+    state = await chat.state()
+    assert state.intent == "umum.menu"
+    assert "_choice_text" not in state.context  # the text is not kept once recorded
+    recorded = await rows(loket, UnmatchedQuestion, UnmatchedQuestion.user_id == user_id)
+    assert [q.text for q in recorded] == ["ktp kk hilang"]
+    events = await rows(loket, Event, Event.user_id == user_id)
+    assert "none_of_these" in [e.kind for e in events]
+
+
+async def test_picking_a_choice_records_nothing(loket: Loket) -> None:
+    chat = Conversation(loket)
+    await chat.send("ktp kk hilang")
+    await chat.click("KTP-el hilang atau rusak")
+    assert "_choice_text" not in (await chat.state()).context
+    user_id = await chat.user_id()
+    assert await rows(loket, UnmatchedQuestion, UnmatchedQuestion.user_id == user_id) == []

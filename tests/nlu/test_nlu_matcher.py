@@ -198,7 +198,24 @@ def test_each_example_matches_its_own_intent(
         for ex in nlu.examples
         if id_matcher.match(ex).intent != intent
     ]
-    assert len(wrong) <= 5, wrong
+    # One of ~1,300 today ("tolong": help, or the menu?).
+    assert len(wrong) <= 2, wrong
+
+
+def test_an_added_example_wins_over_the_look_alikes(id_intents: dict[str, IntentNLU]) -> None:
+    """An admin turns a missed question into an example (console, issue 13): the same
+    question is then answered with that intent at once, even where an out-of-scope look-alike
+    ("tiket kapal pelni") and the classifier's centroid would have said otherwise."""
+    question = "kapan kapal pelni berangkat ke timika"
+    before = Matcher(id_intents, language="id").match(question)
+    assert before.intent != "umum.petugas"
+    intents = dict(id_intents)
+    petugas = intents["umum.petugas"]
+    intents["umum.petugas"] = IntentNLU(
+        examples=(*petugas.examples, question), keywords=petugas.keywords
+    )
+    after = Matcher(intents, language="id").match(question)
+    assert (after.intent, after.kind) == ("umum.petugas", "confident")
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,7 @@ async def test_close_call_offers_exactly_three_choices(warga: Citizen) -> None:
         "KK hilang atau rusak",
         "KTP-el hilang atau rusak",
         "KTP-el baru",
+        "Bukan semuanya",  # records the text for admins (tests/engine/test_mid_flow.py)
     ]
     reply = await warga.click("KTP-el hilang atau rusak")
     assert "surat keterangan kehilangan dari kepolisian" in reply.text
