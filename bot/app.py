@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,7 +20,7 @@ from bot.flows.loader import KnownNames, build_flow_set, load_flow_set, read_flo
 from bot.flows.model import FlowSet
 from bot.frontdesk import Clock, FrontDesk, system_clock
 from bot.i18n import Translator
-from bot.nlu.matcher import Matcher
+from bot.nlu.matcher import IntentNLU, Matcher
 from bot.notify.actions import register_follow_actions
 from bot.notify.source import StatusSource
 from bot.region import Region, load_region
@@ -85,10 +86,23 @@ class FlowRuntime:
         self._engine = engine
 
 
+@lru_cache(maxsize=8)
+def _matcher(entries: tuple[tuple[str, IntentNLU], ...]) -> Matcher:
+    return Matcher(dict(entries))
+
+
+def matcher_for(entries: Mapping[str, IntentNLU]) -> Matcher:
+    """The matcher for one locale's examples, shared by every engine built from the same
+    examples. Building one trains the classifier (a few hundred milliseconds); the console's
+    preview builds an engine per turn and a publish rebuilds every engine, but the examples
+    rarely change. A Matcher is read-only once built, so sharing it is safe."""
+    return _matcher(tuple(entries.items()))
+
+
 def build_engine(
     flows: FlowSet, registry: Registry, region: Region, translator: Translator, settings: Settings
 ) -> Engine:
-    matchers = {locale: Matcher(entries) for locale, entries in flows.nlu.items() if entries}
+    matchers = {locale: matcher_for(entries) for locale, entries in flows.nlu.items() if entries}
     return Engine(
         flows,
         registry,
