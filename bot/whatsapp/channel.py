@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcast import store
@@ -427,12 +427,17 @@ class WhatsAppChannel:
             if name == "failed" and code == limits.UNDELIVERABLE:
                 await _undeliverable(session, user_id, kind, reference, self.clock())
         if fallback is not None and external_id is not None:
+            recorded = asyncio.Event()  # its own statuses wait for its row, as in _unasked
+            self._recording.add(recorded)
             try:
                 wamid = await self.client.send(external_id, fallback)
+                name = fallback["template"]["name"]
+                await self._record(wamid, user_id, kind, reference, name, None)
             except GraphError as error:
                 logger.warning("template after 131047 not sent: %s", mask_identifiers(str(error)))
-                return
-            await self._record(wamid, user_id, kind, reference, fallback["template"]["name"], None)
+            finally:
+                recorded.set()
+                self._recording.discard(recorded)
         elif name == "failed":
             logger.info("WhatsApp %s %s failed with %s", kind, reference or "-", code)
 
@@ -457,20 +462,32 @@ async def _undeliverable(
     )
     if announcement is None:
         return
+    # One statement for "sent" and "sending" (the sender has not written its outcome yet):
+    # on PostgreSQL it waits for a flush in progress and then sees the row as flushed, and
+    # the sender's flush leaves a row that is no longer "sending" alone.
     changed = await session.execute(
         update(AnnouncementDelivery)
         .where(
             AnnouncementDelivery.announcement_id == announcement,
             AnnouncementDelivery.user_id == user_id,
-            AnnouncementDelivery.status == "sent",
+            AnnouncementDelivery.status.in_(("sent", "sending")),
         )
         .values(status="blocked", last_error="131026 undeliverable")
     )
     if changed.rowcount:  # type: ignore[attr-defined]
+        counts = dict(
+            (
+                await session.execute(
+                    select(AnnouncementDelivery.status, func.count())
+                    .where(AnnouncementDelivery.announcement_id == announcement)
+                    .group_by(AnnouncementDelivery.status)
+                )
+            ).all()
+        )
         await session.execute(
             update(Announcement)
             .where(Announcement.id == announcement)
-            .values(sent=Announcement.sent - 1, blocked=Announcement.blocked + 1)
+            .values(sent=counts.get("sent", 0), blocked=counts.get("blocked", 0))
         )
 
 

@@ -70,6 +70,12 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
 }
 
 
+def announcement_wrappers() -> list[str]:
+    """The announcement template's own words around its parameter (what a citizen pastes
+    back with the announcement, for the hoax check: bot/broadcast/verify.py)."""
+    return [part.strip() for part in DEFAULT_TEMPLATES[ANNOUNCEMENT].text.split("{{1}}")]
+
+
 def templates_from_env(env: Mapping[str, str]) -> dict[str, Template]:
     """The templates, with names/languages overridden by WHATSAPP_TEMPLATE_<KIND>."""
     found = dict(DEFAULT_TEMPLATES)
