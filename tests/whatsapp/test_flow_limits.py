@@ -115,7 +115,9 @@ def test_a_label_that_cannot_fit_is_warned_with_file_and_line(
     assert "Permohonan yang saya pantau" in source
     umum.write_text(source.replace("Permohonan yang saya pantau", long_label, 1), "utf-8")
 
-    assert cmd_validate(Settings.from_env({"LOKET_FLOWS_DIR": str(flows)}), []) == 0  # not an error
+    assert (
+        cmd_validate(Settings.from_env({"LOKET_FLOWS_DIR": str(flows)}), []) == 0
+    )  # not an error
     err = capsys.readouterr().err
     [line] = [w for w in err.splitlines() if long_label in w]
     assert re.match(r"umum\.yaml:\d+: warning: umum:", line), line
