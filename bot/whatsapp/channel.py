@@ -434,7 +434,7 @@ class WhatsAppChannel:
                 name = fallback["template"]["name"]
                 await self._record(wamid, user_id, kind, reference, name, None)
             except GraphError as error:
-                logger.warning("template after 131047 not sent: %s", mask_identifiers(str(error)))
+                logger.error("template after 131047 not sent: %s", mask_identifiers(str(error)))
             finally:
                 recorded.set()
                 self._recording.discard(recorded)
@@ -455,6 +455,10 @@ async def _undeliverable(
     """131026 reported after the send was accepted: no more announcements to this citizen
     (until they write again, as after a Telegram 403), and the announcement's row says so."""
     await store.mark_inactive(session, user_id, "131026 undeliverable")
+    if kind == NOTIFICATION:  # as the notification loop does for a blocked citizen
+        await repo.give_up_notifications(session, user_id, "blocked")
+        await repo.stop_follows(session, user_id)
+        return
     if kind != ANNOUNCEMENT or reference is None:
         return
     announcement = await session.scalar(

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.notify.delivery import DeliveryResult, render_notification
-from bot.storage.models import WhatsAppOutbound
+from bot.storage.models import BroadcastInactive, WhatsAppOutbound
 from bot.whatsapp import limits
 from bot.whatsapp.channel import CHANNEL
 from bot.whatsapp.templates import DEFAULT_TEMPLATES, NOTIFICATION
@@ -115,3 +115,5 @@ async def test_undeliverable_131026_is_reported_blocked(desk: WaDesk, warga: WaC
     assert await notify(desk, warga) is DeliveryResult.DELIVERED  # accepted by the API
     [row] = await outbound(desk)
     assert (row.status, row.error_code) == ("failed", limits.UNDELIVERABLE)
+    async with desk.loket.sessions() as session:  # like a Telegram 403
+        assert await session.scalar(select(func.count()).select_from(BroadcastInactive)) == 1
