@@ -405,10 +405,14 @@ class WhatsAppChannel:
         code = None
         if errors and isinstance(errors[0], Mapping) and str(errors[0].get("code", "")).isdigit():
             code = int(errors[0]["code"])
-        if not await self._known(wamid) and self._recording:
+        if not await self._known(wamid):
             # Meta may report a message before this process has stored the id its send
-            # returned: wait for the sends in flight now (never for later ones), then look.
+            # returned: wait for the sends in flight now (never for later ones), then look
+            # again (a send that finished meanwhile has its row). Still unknown: an ordinary
+            # reply, whose fate is not kept, and no write is taken for it.
             await asyncio.gather(*(event.wait() for event in list(self._recording)))
+            if not await self._known(wamid):
+                return
         async with self.sessions() as session, session.begin():
             # Locked: "sent" and "delivered" arrive together; the later rank must win.
             row = await session.get(WhatsAppOutbound, wamid, with_for_update=True)
