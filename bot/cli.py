@@ -102,6 +102,10 @@ def cmd_validate(settings: Settings, paths: Sequence[Path]) -> int:
     except (OSError, YamlError) as error:
         print(error, file=sys.stderr)
         return 1
+    from bot.flows.whatsapp_fit import whatsapp_warnings
+
+    for warning in whatsapp_warnings(flow_set):  # shown, never refused (issue 16)
+        print(warning, file=sys.stderr)
     print(
         f"OK: {len(flow_set.flows)} flows, {len(flow_set.steps)} steps, "
         f"{len(flow_set.intents)} intents (version {flow_set.version})"

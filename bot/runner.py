@@ -29,6 +29,11 @@ from bot.settings import Settings
 from bot.telegram.channel import ALLOWED_UPDATES, CHANNEL, ChannelSettings, build_application
 from bot.telegram.notify import TelegramDeliver
 from bot.telegram.webhook import WEBHOOK_PATH, WebhookReceiver
+from bot.whatsapp.channel import CHANNEL as WA_CHANNEL
+from bot.whatsapp.channel import WhatsAppSettings
+from bot.whatsapp.local import LOCAL_SETTINGS as LOCAL_WHATSAPP
+from bot.whatsapp.local import LocalWhatsApp, WhatsAppSide
+from bot.whatsapp.webhook import WEBHOOK_PATH as WA_WEBHOOK
 from bot.workers.runtime import running_workers
 
 logger = logging.getLogger(__name__)
@@ -91,6 +96,8 @@ def _telegram_side(
     channel: ChannelSettings,
     console: ConsoleService,
     observability: Observability,
+    *,
+    shared_with: tuple[str, ...] = (),
 ) -> tuple[Application, TelegramBroadcasts]:  # type: ignore[type-arg]
     """The PTB Application with every handler, and the announcements it sends: the same in
     the local mode and on Telegram, only the channel settings differ."""
@@ -101,6 +108,7 @@ def _telegram_side(
         base_url=channel.base_url,
         rate=settings.broadcast_rate,
         paid=settings.broadcast_paid,
+        shared_with=shared_with,  # WhatsApp's subscribers through the same queue (issue 16)
     )
     console.console.wake_broadcasts = broadcasts.service.wake  # queued from the console
     application = build_application(
@@ -191,6 +199,10 @@ async def run_local(
     # The admin console (issue 6) at /konsol on the same port; sign in by sending /admin.
     console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
     console.mount(api.app)
+    # WhatsApp (issue 16): the Cloud API stand-in, its web chat page at /wa/ and Loket's
+    # webhook, all on this port (bot/whatsapp/local.py).
+    local_wa = LocalWhatsApp(api.app)
+    whatsapp = WhatsAppSide(loket, LOCAL_WHATSAPP, api.app)
     try:
         async with _port_checked("127.0.0.1", port):
             base = await api.start("127.0.0.1", port)
@@ -199,30 +211,40 @@ async def run_local(
         raise
     console.set_origin(base)
     try:
+        wa_page = await local_wa.attach(base, whatsapp)
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
-        application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
+        application, broadcasts = _telegram_side(
+            loket, settings, channel, console, observability, shared_with=(WA_CHANNEL,)
+        )
         notifications.delivery.add_channel(
             CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
+        )
+        whatsapp.join(
+            notifications, broadcasts.service, broadcasts.progress, rate=settings.whatsapp_rate
         )
         async with (
             running_application(application, polling=True),
             notifications.running(),
             broadcasts.running(application.bot),
+            whatsapp.running(),
         ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
             print(
                 f"Loket is running (local mode). Open {base}/ in a browser to chat with the bot."
             )
+            print(f"WhatsApp (uji coba lokal / local trial): {wa_page}")
             print(f"Konsol admin: {console.url()}/ (kirim /admin ke bot untuk tautan masuk).")
             print("Tekan Ctrl+C untuk berhenti.", flush=True)
             await _wait_for_stop()
     finally:
+        await local_wa.stop()
         await api.stop()
 
 
 async def run_telegram(
     loket: Loket, settings: Settings, port: int, observability: Observability | None = None
 ) -> None:
+    wa_settings = WhatsAppSettings.from_settings(settings)
     token = settings.telegram_token or ""
     observability = observability or Observability.for_loket(loket)  # issue 7
     webhook = bool(settings.webhook_url)
@@ -232,10 +254,26 @@ async def run_telegram(
     # The admin console (issue 6) at /konsol on the listen_host web server below.
     console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
     console.set_origin(f"http://{settings.listen_host}:{port}")
-    application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
+    application, broadcasts = _telegram_side(
+        loket,
+        settings,
+        channel,
+        console,
+        observability,
+        shared_with=(WA_CHANNEL,) if wa_settings is not None else (),
+    )
     notifications = build_notifications(
         loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
     )
+    # WhatsApp (issue 16): its webhook on the same web server, its citizens notified and
+    # reached by the same announcements (refused at start without an app secret: run()).
+    web_app = web.Application()
+    whatsapp = None
+    if wa_settings is not None:
+        whatsapp = WhatsAppSide(loket, wa_settings, web_app)
+        whatsapp.join(
+            notifications, broadcasts.service, broadcasts.progress, rate=settings.whatsapp_rate
+        )
     receiver = WebhookReceiver(application, settings.webhook_secret or "") if webhook else None
     async with (
         # Several workers on PostgreSQL (issue 7, bot/workers): registered before the
@@ -250,10 +288,10 @@ async def run_telegram(
         running_application(application, polling=not webhook),
         notifications.running(),
         broadcasts.running(application.bot),
+        whatsapp.running() if whatsapp is not None else contextlib.nullcontext(),
     ):
         runner = None
         if receiver is not None:
-            web_app = web.Application()
             receiver.add_routes(web_app)
             notifications.add_routes(web_app)  # OPD status pushes: POST /hooks/{opd}
             observability.add_routes(web_app)  # GET /healthz, GET /metrics (issue 7)
@@ -273,7 +311,6 @@ async def run_telegram(
             print("Loket serving Telegram by long polling.", flush=True)
             # The HTTP port serves /healthz and /metrics (issue 7), and the status pushes of
             # an OPD that pushes changes.
-            web_app = web.Application()
             notifications.add_routes(web_app)
             observability.add_routes(web_app)
             console.mount(web_app)  # the admin console at /konsol (issue 6)
@@ -281,6 +318,8 @@ async def run_telegram(
             print(f"Health and metrics on {settings.listen_host}:{port}/healthz", flush=True)
             if notifications.hook.opds:
                 print(f"Status pushes on {settings.listen_host}:{port}/hooks/{{opd}}", flush=True)
+        if whatsapp is not None:
+            print(f"WhatsApp webhook on {settings.listen_host}:{port}{WA_WEBHOOK}", flush=True)
         try:
             await _wait_for_stop()
         finally:
@@ -294,6 +333,14 @@ async def run(settings: Settings, *, port: int | None = None) -> int:
     port = settings.listen_port if port is None else port  # --port 0 picks a free port
     if settings.webhook_url and not settings.webhook_secret:
         print("WEBHOOK_URL needs WEBHOOK_SECRET (see .env.example).")
+        return 2
+    wa_settings = WhatsAppSettings.from_settings(settings)
+    if wa_settings is not None and wa_settings.problems():  # fail closed (issue 16)
+        print(
+            "WhatsApp is configured but cannot be served safely: "
+            + "; ".join(wa_settings.problems())
+            + " (docs/whatsapp.md)."
+        )
         return 2
     telegram = bool(settings.telegram_token)
     async with (

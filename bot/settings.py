@@ -69,6 +69,8 @@ class Settings:
     whatsapp_app_secret: str | None = None
     whatsapp_verify_token: str | None = None
     whatsapp_api_base_url: str | None = None
+    # Announcements per second through the business number (Meta's default throughput).
+    whatsapp_rate: float = 80.0
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -104,5 +106,6 @@ class Settings:
             whatsapp_app_secret=env.get("WHATSAPP_APP_SECRET") or None,
             whatsapp_verify_token=env.get("WHATSAPP_VERIFY_TOKEN") or None,
             whatsapp_api_base_url=env.get("WHATSAPP_API_BASE_URL") or None,
+            whatsapp_rate=float(env.get("WHATSAPP_RATE") or 80.0),
             env=env,
         )

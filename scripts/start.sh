@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Loket into .venv (first run only) and starts it on the embedded default:
-# a SQLite file, no Telegram token, a local Bot API with a web chat, and the agencies' sandbox.
+# a SQLite file, no Telegram token, a local Bot API with a web chat, a WhatsApp Cloud API
+# stand-in with its own web chat page (/wa/), and the agencies' sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/loket ] || [ pyproject.toml -nt .venv/.installed ]; then

@@ -36,6 +36,7 @@ class TelegramBroadcasts:
         wallclock: Callable[[], dt.datetime] = utcnow,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         progress_interval: float = 5.0,
+        shared_with: tuple[str, ...] = (),
     ) -> None:
         """``wallclock`` and ``sleep`` decide when scheduled announcements are due (tests
         drive them); the pacer always runs on the real monotonic clock."""
@@ -54,6 +55,7 @@ class TelegramBroadcasts:
             wallclock=wallclock,
             sleep=sleep,
             progress_interval=progress_interval,
+            shared_with=shared_with,  # WhatsApp's subscribers too (issue 16)
         )
         self.composer = Composer(
             loket.sessions,

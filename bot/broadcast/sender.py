@@ -31,6 +31,12 @@ take the same row) and stamped with the worker's id (``claimed_by``); step 1 tur
 ``unknown`` only rows whose owner is dead (:meth:`WorkerRegistry.live_ids`), never a live
 worker's in-flight rows. The announcement is marked ``done`` by exactly one of them (a
 conditional update), and only that one reports to the author (``Report.closed_here``).
+
+Several channels (``channel`` given, issue 16): one announcement's rows are queued for the
+subscribers of every channel, and each channel's sender (its own Send and pacer, at its own
+limits: Telegram's 30/s, WhatsApp's 80/s) claims, recovers and waits only for the rows of
+its citizens. The announcement is ``done`` when no channel has rows left; whichever sender
+marks it reports, as between workers.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ from bot.storage.models import (
     Announcement,
     AnnouncementDelivery,
     BroadcastInactive,
+    User,
     utcnow,
 )
 from bot.storage.repo import as_utc, dialect_insert
@@ -97,8 +104,11 @@ class Outcome:
         return cls(OutcomeKind.RETRY_AFTER, retry_after=seconds, error="retry after")
 
     @classmethod
-    def transient(cls, error: str) -> Outcome:
-        return cls(OutcomeKind.TRANSIENT, error=error)
+    def transient(cls, error: str, *, not_before: float = 0.0) -> Outcome:
+        """Try this row again later: after the backoff, and at least ``not_before`` seconds
+        (a limit on this one recipient, such as WhatsApp's 131056), without holding up the
+        others as a pause of the whole broadcast would."""
+        return cls(OutcomeKind.TRANSIENT, retry_after=not_before, error=error)
 
     @classmethod
     def failed(cls, error: str) -> Outcome:
@@ -193,9 +203,11 @@ class BroadcastSender:
         progress: ProgressCallback | None = None,
         progress_interval: float = 5.0,
         workers: LiveWorkers | None = None,
+        channel: str | None = None,
     ) -> None:
         self._engine = engine
         self._workers = workers
+        self._channel = channel
         self._counts_read_at: float | None = None
         self._send = send
         self.pacer = pacer or Pacer(clock=clock, sleep=sleep)
@@ -319,6 +331,14 @@ class BroadcastSender:
 
     # -- database ------------------------------------------------------------------------
 
+    def _mine(self) -> list[Any]:
+        """The condition for this sender's rows: its channel's citizens (all rows when the
+        queue serves one channel)."""
+        if self._channel is None:
+            return []
+        users = select(User.id).where(User.channel == self._channel)
+        return [DELIVERIES.c.user_id.in_(users)]
+
     async def _begin(self, announcement_id: int) -> Announcement | None:
         """Recovers rows cut off by a crash and marks the announcement as sending."""
         async with self._engine.begin() as connection:
@@ -334,6 +354,7 @@ class BroadcastSender:
                 interrupted = [
                     DELIVERIES.c.announcement_id == announcement_id,
                     DELIVERIES.c.status == "sending",
+                    *self._mine(),
                 ]
                 if self._workers is not None:  # only the rows of dead workers
                     live = await self._workers.live_ids(connection)
@@ -397,6 +418,7 @@ class BroadcastSender:
                             DELIVERIES.c.next_attempt_at.is_(None),
                             DELIVERIES.c.next_attempt_at <= now,
                         ),
+                        *self._mine(),
                     )
                     .order_by(DELIVERIES.c.id)
                     .limit(self._batch)
@@ -465,6 +487,7 @@ class BroadcastSender:
                 change = {"status": "pending", "attempts": row.attempts - 1, "due": None}
             elif outcome.kind is OutcomeKind.TRANSIENT and row.attempts < self._max_attempts:
                 delay = min(self._backoff * 2 ** (row.attempts - 1), 300.0)
+                delay = max(delay, outcome.retry_after)
                 due = now + dt.timedelta(seconds=delay)
                 change = {"status": "pending", "attempts": row.attempts, "due": due}
             else:
@@ -474,7 +497,9 @@ class BroadcastSender:
             if sent:
                 await connection.execute(
                     update(DELIVERIES)
-                    .where(DELIVERIES.c.id.in_(sent))
+                    # A row the channel already reported undeliverable (WhatsApp's 131026
+                    # status webhook, bot/whatsapp/channel.py) stays blocked.
+                    .where(DELIVERIES.c.id.in_(sent), DELIVERIES.c.status == "sending")
                     .values(status="sent", sent_at=now, last_error=None)
                 )
             for row, error in blocked:
@@ -552,6 +577,7 @@ class BroadcastSender:
                     select(func.count(), func.min(DELIVERIES.c.next_attempt_at)).where(
                         DELIVERIES.c.announcement_id == announcement_id,
                         DELIVERIES.c.status == "pending",
+                        *self._mine(),
                     )
                 )
             ).one()
@@ -611,7 +637,7 @@ class BroadcastSender:
             remaining = self._counts.get("pending", 0) + self._counts.get("sending", 0)
             # One process reports whatever it finds; of several workers only the one that
             # marks it done (or saw it cancelled) reports.
-            closed_here = self._workers is None or cancelled
+            closed_here = (self._workers is None and self._channel is None) or cancelled
             if status == "sending" and not remaining:
                 # Conditional, so that of several workers finishing together exactly one
                 # marks it done.

@@ -21,6 +21,10 @@ same ``sending`` announcement together (rows claimed with SKIP LOCKED, the pacer
 slots shared through the database). A worker that runs out of rows while another still has
 some in flight waits ``shared_poll`` seconds and looks again; the one that marks the
 announcement done reports it.
+
+Several channels (``shared_with``, issue 16): Telegram's and WhatsApp's services share the
+queue. Whichever finds a due announcement first queues the subscribers of every channel;
+each sends only its own channel's rows, at its channel's limits (bot/broadcast/sender.py).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy import func, or_, select
@@ -73,6 +77,7 @@ class BroadcastService:
         idle_poll: float = 30.0,
         progress_interval: float = 5.0,
         shared_poll: float = 1.0,
+        shared_with: Sequence[str] = (),
         **sender_options: object,
     ) -> None:
         self._engine = engine
@@ -88,6 +93,9 @@ class BroadcastService:
         self._progress_interval = progress_interval
         self._sender_options = sender_options
         self._shared_poll = shared_poll
+        # The other channels whose subscribers the same announcements reach (issue 16).
+        self.shared_with = tuple(c for c in shared_with if c != channel)
+        self.peers: list[BroadcastService] = []  # the other channels' services (share_queue)
         # The worker registry (bot/workers/registry.py) when several workers share the queue.
         self.workers: LiveWorkers | None = None
         self._wake = asyncio.Event()
@@ -95,8 +103,16 @@ class BroadcastService:
         self.reports: list[Report] = []  # what this process finished, newest last
 
     def wake(self) -> None:
-        """Look for due work now (a new or cancelled announcement)."""
+        """Look for due work now (a new or cancelled announcement), here and in the other
+        channels' services: each has rows of the same announcement to send."""
         self._wake.set()
+        for peer in self.peers:
+            peer._wake.set()
+
+    def share_queue(self, other: BroadcastService) -> None:
+        """``other`` (another channel) sends the same announcements: each wakes the other."""
+        self.peers.append(other)
+        other.peers.append(self)
 
     async def cancel(self, announcement_id: int) -> bool:
         """Cancels in the database and, if it is being sent here, stops the sender at once
@@ -150,6 +166,7 @@ class BroadcastService:
             progress=self._on_progress(announcement_id),
             progress_interval=self._progress_interval,
             workers=self.workers,
+            channel=self.channel if self.shared_with else None,
             **self._sender_options,  # type: ignore[arg-type]
         )
         self._current = (announcement_id, sender)
@@ -235,6 +252,8 @@ class BroadcastService:
             if queued:
                 return
             segment = audience.Segment.from_json(announcement.segment, announcement.opd)
-            recipients = await audience.recipients(session, self.channel, segment)
+            recipients = []
+            for channel in (self.channel, *self.shared_with):
+                recipients += await audience.recipients(session, channel, segment)
         total = await store.enqueue(self._engine, announcement_id, recipients)
         logger.info("announcement %s queued for %d recipients", announcement_id, total)

@@ -111,6 +111,10 @@ _KEYCAP = re.compile("[0-9#*]\ufe0f?\u20e3")
 # enclosing marks (Me), and variation selectors: decoration, not wording.
 _DECORATION = frozenset({"So", "Sk", "Cf", "Me"})
 _VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+# WhatsApp's own markup (*bold*, _italic_, ~strike~, ```mono```) at the edges of words, and
+# the " · " that joins lines in a WhatsApp template (bot/whatsapp/templates.py): how the
+# text was shown, not its wording (issue 16).
+_CHAT_MARKUP = re.compile(r"(?<!\S)(?:[*_~`]+|·)|[*_~`]+(?!\S)")
 # A question about a code is short, has no amount, and uses no word of the announcement.
 QUERY_MAX_WORDS = 8
 QUERY_WORDS = frozenset(
@@ -218,13 +222,17 @@ def _footer_pattern(reference: str, footers: Sequence[str]) -> re.Pattern[str]:
     return re.compile("|".join(variants), re.IGNORECASE)
 
 
-def _normalised(text: str) -> str:
-    """NFKC, casefolded, emoji turned into spaces."""
+def _undecorated(text: str) -> str:
+    """NFKC, emoji and chat markup turned into spaces (case kept)."""
     text = _KEYCAP.sub(" ", unicodedata.normalize("NFKC", text))
     text = _VARIATION_SELECTORS.sub("", text)
-    return "".join(
-        " " if unicodedata.category(ch) in _DECORATION else ch for ch in text
-    ).casefold()
+    text = "".join(" " if unicodedata.category(ch) in _DECORATION else ch for ch in text)
+    return _CHAT_MARKUP.sub(" ", text)
+
+
+def _normalised(text: str) -> str:
+    """NFKC, casefolded, emoji and chat markup turned into spaces."""
+    return _undecorated(text).casefold()
 
 
 def default_footers(reference: str) -> tuple[str, ...]:
@@ -276,9 +284,7 @@ def looks_like_copy(
 
 def _display_words(text: str, reference: str, footers: Sequence[str]) -> list[str]:
     """The words as written (case kept), aligned one to one with :func:`words`."""
-    text = _KEYCAP.sub(" ", unicodedata.normalize("NFKC", text))
-    text = _VARIATION_SELECTORS.sub("", text)
-    text = "".join(" " if unicodedata.category(ch) in _DECORATION else ch for ch in text)
+    text = _undecorated(text)
     pattern = _footer_pattern(reference, footers or default_footers(reference))
     return pattern.sub(" ", text).split()
 
@@ -336,10 +342,20 @@ class AnnouncementCheck:
         sessions: async_sessionmaker[AsyncSession],
         translator: Translator,
         region: Region,
+        wrappers: Sequence[str] | None = None,
     ) -> None:
+        """``wrappers``: words a channel puts around an announcement (WhatsApp's approved
+        template outside the 24-hour window), left out of a pasted copy before comparing."""
         self._sessions = sessions
         self._translator = translator
         self._region = region
+        if wrappers is None:
+            from bot.whatsapp.templates import announcement_wrappers
+
+            wrappers = announcement_wrappers()
+        self._wrappers = [
+            re.compile(_flexible(_undecorated(w)), re.IGNORECASE) for w in wrappers if w.split()
+        ]
 
     async def __call__(self, event: Inbound, locale: str) -> list[Outbound] | None:
         # A photo or document arrives as ``unsupported`` with its caption as text: checked
@@ -381,11 +397,21 @@ class AnnouncementCheck:
             return gettext(locale, GENUINE_SCHEDULED, **params)
         footers = self._footers(official.reference)
         text = params["text"]
-        if event.forwarded or looks_like_copy(text, event.text, official.reference, footers):
-            difference = compare(text, event.text, official.reference, footers)
+        received = self._unwrapped(event.text)
+        if event.forwarded or looks_like_copy(text, received, official.reference, footers):
+            difference = compare(text, received, official.reference, footers)
             if not difference.same:
                 return self._altered(difference, params, locale)
         return gettext(locale, GENUINE, **params)
+
+    def _unwrapped(self, text: str) -> str:
+        """The copy without a channel's wrapping words (each left out once)."""
+        if not self._wrappers:
+            return text
+        text = _undecorated(text)
+        for wrapper in self._wrappers:
+            text = wrapper.sub(" ", text, count=1)
+        return text
 
     def _footers(self, reference: str) -> tuple[str, ...]:
         """The verification footer as every recipient's language renders it."""

@@ -9,26 +9,52 @@ in ``loket export-user``) and masked in every log line.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcast import store
+from bot.broadcast.verify import plain_lines
 from bot.engine.messages import Inbound, Outbound
 from bot.frontdesk import Clock, FrontDesk, system_clock
 from bot.i18n import DEFAULT_LOCALE, Translator
 from bot.notify.delivery import DeliveryResult
 from bot.privacy import mask_identifiers
 from bot.storage import repo
-from bot.storage.models import User, WhatsAppMenu, WhatsAppOutbound
+from bot.storage.models import (
+    Announcement,
+    AnnouncementDelivery,
+    User,
+    WhatsAppMenu,
+    WhatsAppOutbound,
+)
 from bot.whatsapp import limits
 from bot.whatsapp.client import GraphClient, GraphError
-from bot.whatsapp.render import MORE_PREFIX, Menu, Rendered, render, render_page
-from bot.whatsapp.templates import DEFAULT_TEMPLATES, NOTIFICATION, Template, templates_from_env
+from bot.whatsapp.render import (
+    MORE_PREFIX,
+    Menu,
+    Rendered,
+    from_html,
+    render,
+    render_page,
+    split_text,
+)
+from bot.whatsapp.templates import (
+    ANNOUNCEMENT,
+    DEFAULT_TEMPLATES,
+    MAX_PARAMETER,
+    NOTIFICATION,
+    PARAMETER_JOIN,
+    Template,
+    parameter,
+    templates_from_env,
+)
 
 logger = logging.getLogger(__name__)
 CHANNEL = "whatsapp"
@@ -139,6 +165,8 @@ class WhatsAppChannel:
         self.on_sent = on_sent
         self.handled = 0
         self.statuses = 0
+        # Unasked sends between their call and their row (see handle_status).
+        self._recording: set[asyncio.Event] = set()
 
     # -- citizens' messages (the inbox's handle) -------------------------------------------
 
@@ -244,16 +272,54 @@ class WhatsAppChannel:
     ) -> DeliveryResult:
         """Sends inside the 24-hour window as an ordinary message (its template kept as the
         fallback should Meta answer 131047), outside it as the kind's approved template."""
+        result, _error = await self._unasked(
+            external_id, kind=kind, reference=reference, message=message
+        )
+        return result
+
+    async def deliver_announcement(
+        self, external_id: str, text_html: str, reference: str
+    ) -> tuple[DeliveryResult, GraphError | None]:
+        """One announcement (Telegram HTML with its footer, as the broadcast renders it) in
+        WhatsApp's markup inside the window, as the announcement template outside it; the
+        Graph API's refusal is returned with the result so that the broadcast can tell a
+        throttle (130429, 131056) from an undeliverable number (131026)."""
+        return await self._unasked(
+            external_id, kind=ANNOUNCEMENT, reference=reference, text_html=text_html
+        )
+
+    async def _unasked(
+        self,
+        external_id: str,
+        *,
+        kind: str,
+        reference: str | None,
+        message: Outbound | None = None,
+        text_html: str | None = None,
+    ) -> tuple[DeliveryResult, GraphError | None]:
         async with self.sessions() as session:
             user = await repo.find_user(session, CHANNEL, external_id)
         if user is None:
-            return DeliveryResult.BLOCKED
+            return DeliveryResult.BLOCKED, None
         template = self.templates.get(kind)
-        fallback = None if template is None else template.message(_flat(message))
+        if message is not None:
+            rendered = render(message, self._gettext_for(user.locale))
+            flat = _flat(message)
+        else:
+            assert text_html is not None
+            rendered = Rendered(
+                [
+                    {"type": "text", "text": {"body": part, "preview_url": False}}
+                    for part in split_text(from_html(text_html), limits.MAX_TEXT_BODY)
+                ]
+            )
+            flat = announcement_parameter(text_html)
+        fallback = None if template is None else template.message(flat)
         inside = self.clock() - _aware(user.last_seen_at) < WINDOW
+        recorded = asyncio.Event()  # a status webhook for this send waits for its row
+        self._recording.add(recorded)
         try:
             if inside or fallback is None:
-                rendered = render(message, self._gettext_for(user.locale))
                 if rendered.menu is not None:
                     await self._keep_menu(external_id, rendered.menu)
                 wamid = ""
@@ -261,11 +327,15 @@ class WhatsAppChannel:
                     wamid = await self.client.send(external_id, body)
                 await self._record(wamid, user.id, kind, reference, None, fallback)
             else:
+                assert template is not None
                 wamid = await self.client.send(external_id, fallback)
                 await self._record(wamid, user.id, kind, reference, template.name, None)
         except GraphError as error:
             return await self._refused(error, external_id, user.id, kind, reference, fallback)
-        return DeliveryResult.DELIVERED
+        finally:
+            recorded.set()
+            self._recording.discard(recorded)
+        return DeliveryResult.DELIVERED, None
 
     async def _refused(
         self,
@@ -275,7 +345,7 @@ class WhatsAppChannel:
         kind: str,
         reference: str | None,
         fallback: dict[str, Any] | None,
-    ) -> DeliveryResult:
+    ) -> tuple[DeliveryResult, GraphError]:
         if error.code == limits.WINDOW_CLOSED and fallback is not None:
             try:  # never lost: the approved template goes instead
                 wamid = await self.client.send(external_id, fallback)
@@ -284,14 +354,14 @@ class WhatsAppChannel:
             else:
                 name = fallback["template"]["name"]
                 await self._record(wamid, user_id, kind, reference, name, None)
-                return DeliveryResult.DELIVERED
+                return DeliveryResult.DELIVERED, error
         if error.code == limits.UNDELIVERABLE:
-            return DeliveryResult.BLOCKED
+            return DeliveryResult.BLOCKED, error
         if error.retryable:
-            return DeliveryResult.RETRY
+            return DeliveryResult.RETRY, error
         detail = mask_identifiers(f"{error} {error.details}")
         logger.error("WhatsApp refused a %s: %s", kind, detail)
-        return DeliveryResult.FAILED
+        return DeliveryResult.FAILED, error
 
     async def _record(
         self,
@@ -324,7 +394,8 @@ class WhatsAppChannel:
 
     async def handle_status(self, status: Mapping[str, Any]) -> None:
         """Records sent/delivered/read/failed for a notification or announcement; a free-text
-        message refused for a closed window (131047) is sent again as its template."""
+        message refused for a closed window (131047) is sent again as its template; a number
+        that cannot receive (131026) is marked inactive like a Telegram 403."""
         wamid = str(status.get("id") or "")
         name = str(status.get("status") or "")
         if not wamid or name not in _RANK:
@@ -334,8 +405,17 @@ class WhatsAppChannel:
         code = None
         if errors and isinstance(errors[0], Mapping) and str(errors[0].get("code", "")).isdigit():
             code = int(errors[0]["code"])
+        if not await self._known(wamid):
+            # Meta may report a message before this process has stored the id its send
+            # returned: wait for the sends in flight now (never for later ones), then look
+            # again (a send that finished meanwhile has its row). Still unknown: an ordinary
+            # reply, whose fate is not kept, and no write is taken for it.
+            await asyncio.gather(*(event.wait() for event in list(self._recording)))
+            if not await self._known(wamid):
+                return
         async with self.sessions() as session, session.begin():
-            row = await session.get(WhatsAppOutbound, wamid)
+            # Locked: "sent" and "delivered" arrive together; the later rank must win.
+            row = await session.get(WhatsAppOutbound, wamid, with_for_update=True)
             if row is None:
                 return  # an ordinary reply: its fate is not kept
             if _RANK[name] <= _RANK.get(row.status, 0) and name != "failed":
@@ -348,19 +428,91 @@ class WhatsAppChannel:
             row.fallback = None
             user = await session.get(User, user_id)
             external_id = user.external_id if user is not None else None
+            if name == "failed" and code == limits.UNDELIVERABLE:
+                await _undeliverable(session, user_id, kind, reference, self.clock())
         if fallback is not None and external_id is not None:
+            recorded = asyncio.Event()  # its own statuses wait for its row, as in _unasked
+            self._recording.add(recorded)
             try:
                 wamid = await self.client.send(external_id, fallback)
+                name = fallback["template"]["name"]
+                await self._record(wamid, user_id, kind, reference, name, None)
             except GraphError as error:
-                logger.warning("template after 131047 not sent: %s", mask_identifiers(str(error)))
-                return
-            await self._record(wamid, user_id, kind, reference, fallback["template"]["name"], None)
+                logger.error("template after 131047 not sent: %s", mask_identifiers(str(error)))
+            finally:
+                recorded.set()
+                self._recording.discard(recorded)
         elif name == "failed":
             logger.info("WhatsApp %s %s failed with %s", kind, reference or "-", code)
+
+    async def _known(self, wamid: str) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(WhatsAppOutbound.message_id).where(WhatsAppOutbound.message_id == wamid)
+            )
+        return found is not None
+
+
+async def _undeliverable(
+    session: AsyncSession, user_id: int, kind: str, reference: str | None, now: dt.datetime
+) -> None:
+    """131026 reported after the send was accepted: no more announcements to this citizen
+    (until they write again, as after a Telegram 403), and the announcement's row says so."""
+    await store.mark_inactive(session, user_id, "131026 undeliverable")
+    if kind == NOTIFICATION:  # as the notification loop does for a blocked citizen
+        await repo.give_up_notifications(session, user_id, "blocked")
+        await repo.stop_follows(session, user_id)
+        return
+    if kind != ANNOUNCEMENT or reference is None:
+        return
+    announcement = await session.scalar(
+        select(Announcement.id).where(Announcement.reference == reference)
+    )
+    if announcement is None:
+        return
+    # One statement for "sent" and "sending" (the sender has not written its outcome yet):
+    # on PostgreSQL it waits for a flush in progress and then sees the row as flushed, and
+    # the sender's flush leaves a row that is no longer "sending" alone.
+    changed = await session.execute(
+        update(AnnouncementDelivery)
+        .where(
+            AnnouncementDelivery.announcement_id == announcement,
+            AnnouncementDelivery.user_id == user_id,
+            AnnouncementDelivery.status.in_(("sent", "sending")),
+        )
+        .values(status="blocked", last_error="131026 undeliverable")
+    )
+    if changed.rowcount:  # type: ignore[attr-defined]
+        counts = dict(
+            (
+                await session.execute(
+                    select(AnnouncementDelivery.status, func.count())
+                    .where(AnnouncementDelivery.announcement_id == announcement)
+                    .group_by(AnnouncementDelivery.status)
+                )
+            ).all()
+        )
+        await session.execute(
+            update(Announcement)
+            .where(Announcement.id == announcement)
+            .values(sent=counts.get("sent", 0), blocked=counts.get("blocked", 0))
+        )
 
 
 def _flat(message: Outbound) -> str:
     return f"{message.title}: {message.text}" if message.title else message.text
+
+
+def announcement_parameter(text_html: str) -> str:
+    """The announcement template's parameter: the text as read, shortened if it must be, but
+    always ending with its verification footer (the code the hoax check needs)."""
+    text = plain_lines(text_html)
+    body, separator, footer = text.rpartition("\n\n")
+    if not separator:
+        return parameter(text)
+    tail = parameter(footer)
+    room = MAX_PARAMETER - len(tail) - len(PARAMETER_JOIN)
+    return f"{parameter(body, room)}{PARAMETER_JOIN}{tail}"
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -61,6 +61,10 @@ class GraphClient:
         self._session: aiohttp.ClientSession | None = None
         self.sent = 0
 
+    def rebase(self, base_url: str, phone_number_id: str) -> None:
+        """Points the client at another Graph API (the local mode learns its port late)."""
+        self.url = f"{base_url.rstrip('/')}/{phone_number_id}/messages"
+
     async def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)

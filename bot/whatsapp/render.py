@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from bot.engine.messages import Button, Outbound
@@ -280,3 +281,57 @@ def label_warnings(label: str) -> list[str]:
     if len(" ".join(label.split())) > limits.MAX_ROW_DESCRIPTION:
         found.append(f"longer than {limits.MAX_ROW_DESCRIPTION} characters: cut on WhatsApp")
     return found
+
+
+# Telegram HTML (what /umumkan composes) in WhatsApp's own markup.
+_MARKUP = {
+    "b": "*",
+    "strong": "*",
+    "i": "_",
+    "em": "_",
+    "s": "~",
+    "strike": "~",
+    "del": "~",
+    "code": "```",
+    "pre": "```",
+}
+
+
+class _Converter(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._links: list[str | None] = []
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _MARKUP:
+            self._open.append(tag)
+            self.parts.append(_MARKUP[tag])
+        elif tag == "a":
+            self._links.append(dict(attrs).get("href"))
+        elif tag == "br":
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _MARKUP and tag in self._open:
+            self._open.remove(tag)
+            self.parts.append(_MARKUP[tag])
+        elif tag == "a" and self._links:
+            href = self._links.pop()
+            if href and href not in "".join(self.parts[-3:]):
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        # Inside code WhatsApp shows markers as they are; elsewhere they must not pair up.
+        self.parts.append(data if "code" in self._open or "pre" in self._open else plain(data))
+
+
+def from_html(text_html: str) -> str:
+    """Telegram HTML (``<b>``, ``<i>``, ``<s>``, ``<code>``, ``<a href>``) as WhatsApp text:
+    ``*bold*``, ``_italic_``, ``~strike~``, monospace, the link's address after its text;
+    a marker character in the words themselves is kept from pairing (:func:`plain`)."""
+    converter = _Converter()
+    converter.feed(text_html)
+    converter.close()
+    return "".join(converter.parts).strip()

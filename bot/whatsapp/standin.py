@@ -141,8 +141,22 @@ class CloudApiStandIn:
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # Called with every message accepted for a citizen (the web chat page listens).
+        self.on_sent: Callable[[Sent], None] | None = None
         self.app = web.Application()
-        self.app.router.add_post(f"/{VERSION}/{{phone_id}}/messages", self._messages)
+        self.mount(self.app)
+
+    def mount(self, app: web.Application) -> None:
+        """Serves the Graph API's ``/messages`` on ``app`` (its own, or the local Bot API's
+        in the local mode: one port for both channels); then :meth:`attach`."""
+        app.router.add_post(f"/{VERSION}/{{phone_id}}/messages", self._messages)
+
+    async def attach(self, origin: str, webhook_url: str) -> str:
+        """Used when mounted on another server already listening at ``origin``."""
+        self.base_url = f"{origin.rstrip('/')}/{VERSION}"
+        self.webhook_url = webhook_url
+        self._session = aiohttp.ClientSession()
+        return self.base_url
 
     # -- running ----------------------------------------------------------------------------
 
@@ -212,7 +226,10 @@ class CloudApiStandIn:
         self.calls.append((200, body))
         failure = self._failure(to, body)
         if failure is None:
-            self.sent.append(Sent(wamid, to, body, self.clock()))
+            sent = Sent(wamid, to, body, self.clock())
+            self.sent.append(sent)
+            if self.on_sent is not None:
+                self.on_sent(sent)
             self._status(wamid, to, "sent")
             self._status(wamid, to, "delivered")
         else:

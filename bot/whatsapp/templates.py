@@ -17,6 +17,7 @@ from typing import Any
 NOTIFICATION = "notification"
 ANNOUNCEMENT = "announcement"
 MAX_PARAMETER = 900  # the template body holds 1,024 characters with its own text
+PARAMETER_JOIN = " · "  # what stands for a line break inside a parameter
 _SPACES = re.compile(r"\s{2,}")
 
 
@@ -40,11 +41,16 @@ class Template:
         }
 
 
-def parameter(text: str) -> str:
-    """A template parameter may hold no new line, tab or run of spaces: lines are joined."""
-    flat = " · ".join(line.strip() for line in text.splitlines() if line.strip())
+def parameter(text: str, limit: int = MAX_PARAMETER) -> str:
+    """A template parameter may hold no new line, tab or run of spaces: lines are joined;
+    longer than ``limit``, it is cut at a word with an ellipsis."""
+    flat = PARAMETER_JOIN.join(line.strip() for line in text.splitlines() if line.strip())
     flat = _SPACES.sub(" ", flat)
-    return flat if len(flat) <= MAX_PARAMETER else flat[: MAX_PARAMETER - 1].rstrip() + "…"
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit - 1]
+    head = head[: head.rfind(" ")] if " " in head else head
+    return head.rstrip(" ·,;:") + "…"
 
 
 DEFAULT_TEMPLATES: Mapping[str, Template] = {
@@ -62,6 +68,12 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
         'Balas "berhenti" untuk berhenti berlangganan.',
     ),
 }
+
+
+def announcement_wrappers() -> list[str]:
+    """The announcement template's own words around its parameter (what a citizen pastes
+    back with the announcement, for the hoax check: bot/broadcast/verify.py)."""
+    return [part.strip() for part in DEFAULT_TEMPLATES[ANNOUNCEMENT].text.split("{{1}}")]
 
 
 def templates_from_env(env: Mapping[str, str]) -> dict[str, Template]:

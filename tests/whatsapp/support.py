@@ -8,7 +8,8 @@ both sides have nothing in flight (webhooks posted, messages handled, statuses r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -125,15 +126,22 @@ async def start_worker(loket: Loket, api: CloudApiStandIn) -> Worker:
 
 @asynccontextmanager
 async def wa_desk(
-    database_url: str, *, workers: int = 1, rate: StandInLimits | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    rate: StandInLimits | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[WaDesk]:
+    """``monotonic``: the stand-in's clock for its rate limits (a test's manual clock)."""
     clock = FakeClock()
     async with AsyncExitStack() as stack:
         lokets = [
             await stack.enter_async_context(running_loket(database_url, clock=clock))
             for _ in range(workers)
         ]
-        api = CloudApiStandIn(clock=clock, rate=rate or StandInLimits.unlimited())
+        api = CloudApiStandIn(
+            clock=clock, rate=rate or StandInLimits.unlimited(), monotonic=monotonic
+        )
         await api.start()
         stack.push_async_callback(api.stop)
         desk = WaDesk(lokets[0], api, clock)
