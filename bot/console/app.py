@@ -26,7 +26,7 @@ from bot.broadcast.compose import STATUS_WORDS
 from bot.broadcast.message import render_announcement
 from bot.broadcast.verify import plain
 from bot.broadcast.when import SendTimeError, parse_send_time
-from bot.console import analytics
+from bot.console import analytics, inbox
 from bot.console.auth import ConsoleAuth, Session
 from bot.console.html import csrf_field, esc, page, table, wit
 from bot.console.preview import preview_turn, replace_file
@@ -97,6 +97,7 @@ class Console:
         r.add_get("/pengumuman", announcements_page)
         r.add_post("/pengumuman", announcements_submit)
         r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
+        inbox.add_routes(r)  # the officers' inbox (issue 15)
         r.add_static("/static/", STATIC_DIR)
         return app
 
