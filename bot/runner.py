@@ -21,6 +21,7 @@ from telegram.ext import Application
 from bot.app import Loket, open_loket
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
+from bot.handoff.service import running_replies
 from bot.local import integration_env, unconnected_opds
 from bot.notify.service import build_notifications
 from bot.observability.service import Observability
@@ -208,6 +209,10 @@ async def run_local(
             running_application(application, polling=True),
             notifications.running(),
             broadcasts.running(application.bot),
+            # Officers' replies from the inbox (issue 15), delivered once each.
+            running_replies(
+                loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
+            ),
         ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
             print(
@@ -250,6 +255,8 @@ async def run_telegram(
         running_application(application, polling=not webhook),
         notifications.running(),
         broadcasts.running(application.bot),
+        # Officers' replies from the inbox (issue 15): each claimed by one worker, sent once.
+        running_replies(loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}),
     ):
         runner = None
         if receiver is not None:

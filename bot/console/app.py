@@ -97,7 +97,7 @@ class Console:
         r.add_get("/pengumuman", announcements_page)
         r.add_post("/pengumuman", announcements_submit)
         r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
-        inbox.add_routes(r)  # the officers' inbox (issue 15)
+        inbox.add_routes(app, getattr(self.loket, "handoff", None))  # officers' inbox (15)
         r.add_static("/static/", STATIC_DIR)
         return app
 

@@ -53,7 +53,18 @@ def canned_answers() -> dict[str, list[dict[str, str]]]:
     return {str(opd): [dict(item) for item in items] for opd, items in data.items()}
 
 
-def add_routes(router: web.UrlDispatcher) -> None:
+def add_routes(app: web.Application, handoff: Handoff | None) -> None:
+    """The inbox's pages; its live streams end when the web server shuts down."""
+    add_pages(app.router)
+    if handoff is not None:
+
+        async def closing(_app: web.Application) -> None:
+            handoff.hub.close()
+
+        app.on_shutdown.append(closing)
+
+
+def add_pages(router: web.UrlDispatcher) -> None:
     router.add_get("/inbox", inbox_page)
     router.add_get("/inbox/langsung", inbox_fragment)
     router.add_get("/inbox/events", inbox_events)
@@ -297,6 +308,8 @@ async def inbox_events(request: web.Request) -> web.StreamResponse:
                 await response.write(b": ok\n\n")
             seen = now
             await handoff.hub.wait(HEARTBEAT)
+            if handoff.hub.closing:
+                break
     except (ConnectionResetError, asyncio.CancelledError, RuntimeError):
         pass
     return response

@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from babel.dates import format_datetime
@@ -63,6 +63,11 @@ class Hub:
         self._event = asyncio.Event()
         self.version = 0
         self.listeners: list[Callable[[], None]] = []
+        self.closing = False  # the web server is stopping: live streams end
+
+    def close(self) -> None:
+        self.closing = True
+        self.changed()
 
     def changed(self) -> None:
         self.version += 1
@@ -486,3 +491,15 @@ class ReplyLoop:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.sweep_interval):
                     await self._wake.wait()
+
+
+@contextlib.asynccontextmanager
+async def running_replies(loket: Any, deliver: Mapping[str, Deliver]) -> AsyncIterator[ReplyLoop]:
+    """The officer-reply loop for ``loket run``, stopped after the message in hand."""
+    loop = ReplyLoop(loket.handoff, loket.frontdesk, deliver)
+    task = asyncio.get_running_loop().create_task(loop.run(), name="ticket-replies")
+    try:
+        yield loop
+    finally:
+        loop.stop()
+        await task

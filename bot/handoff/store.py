@@ -287,9 +287,12 @@ async def for_user(
 
 
 async def purge_closed(session: AsyncSession, before: dt.datetime) -> int:
-    """Retention: tickets closed (or erased) before ``before``, with their messages."""
+    """Retention: tickets closed, erased or untouched (abandoned) before ``before``, with
+    their messages and outbox rows."""
     old = select(Ticket.id).where(
-        ((Ticket.status == "closed") & (Ticket.closed_at < before)) | (Ticket.erased_at < before)
+        ((Ticket.status == "closed") & (Ticket.closed_at < before))
+        | (Ticket.erased_at < before)
+        | (Ticket.updated_at < before)
     )
     ids = list((await session.scalars(old)).all())
     if ids:

@@ -11,7 +11,6 @@ and 390x844 go to test-artifacts/.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from sqlalchemy import select
 from telegram.request import BaseRequest
 
 from bot.botapi import BotApiLimits, LocalBotApi
-from bot.handoff.service import ReplyLoop
+from bot.handoff.service import ReplyLoop, running_replies
 from bot.local import integration_env
 from bot.settings import Settings
 from bot.storage.models import AuditLog
@@ -46,14 +45,9 @@ class HandoffDesk(ConsoleDesk):
         await super().start(request=request, polling=polling)
         assert self.loket is not None and self.application is not None and self._stack
         deliver = TelegramDeliver.for_channel(self.application.bot, self.channel_settings())
-        loop = ReplyLoop(self.loket.handoff, self.loket.frontdesk, {CHANNEL: deliver})
-        task = asyncio.get_running_loop().create_task(loop.run())
-
-        async def stop() -> None:
-            loop.stop()
-            await task
-
-        self._stack.push_async_callback(stop)
+        loop = await self._stack.enter_async_context(
+            running_replies(self.loket, {CHANNEL: deliver})
+        )
         self.replies = loop
 
 

@@ -17,6 +17,7 @@ from bot.export import export_user
 from bot.handoff import store
 from bot.handoff.service import Handoff, ReplyLoop
 from bot.notify.delivery import DeliveryResult
+from bot.storage import repo
 from bot.storage.models import Ticket, TicketOutbox
 from tests.support.conversation import Conversation
 
@@ -183,3 +184,43 @@ async def test_on_duty_or_when_the_office_opens() -> None:
     assert "tutup" in text and "Senin, 7 Desember 2026 pukul 08.00 WIT" in text
     christmas_eve = dt.datetime(2026, 12, 23, 16, tzinfo=region.timezone)
     assert "Senin, 28 Desember 2026" in handoff.duty_text("disdukcapil", christmas_eve, "id")
+
+
+async def test_retention_removes_old_closed_and_abandoned_tickets(loket: Loket) -> None:
+    from bot.retention import apply_retention
+
+    chat = Conversation(loket, channel="test")
+    await chat.send("menu")
+    async with loket.sessions() as session:
+        user = await repo.find_user(session, "test", chat.user)
+    assert user is not None
+    now = loket.clock()
+    old, recent = now - dt.timedelta(days=100), now - dt.timedelta(days=10)
+    async with loket.sessions() as session, session.begin():
+        for number, created, closed in (
+            ("LKT-RETA22", old, old),  # closed long ago: goes
+            ("LKT-RETB22", old, None),  # open, untouched for 100 days (abandoned): goes
+            ("LKT-RETC22", old, recent),  # closed ten days ago: kept
+            ("LKT-RETD22", recent, None),  # open and recent: kept
+        ):
+            ticket = await store.open_ticket(
+                session,
+                number=number,
+                user_id=user.id,
+                opd="dinkes",
+                kind="request",
+                consent=False,
+                message="pertanyaan",
+                now=created,
+            )
+            if closed is not None:
+                await store.close(session, ticket, user.id, "terjawab", closed)
+    report = await apply_retention(loket.sessions, now=now, days=90)
+    assert report.tickets == 2
+    async with loket.sessions() as session:
+        left = set(
+            (
+                await session.scalars(select(Ticket.number).where(Ticket.number.like("LKT-RET%")))
+            ).all()
+        )
+    assert left == {"LKT-RETC22", "LKT-RETD22"}
