@@ -24,8 +24,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.console.auth import Session
-from bot.console.html import csrf_field, esc, page, wit
-from bot.handoff import sla, store
+from bot.console.html import csrf_field, esc, page, table, wit
+from bot.handoff import analytics, sla, store
 from bot.handoff.service import Handoff
 from bot.privacy import mask_identifiers
 from bot.staff.roles import STAFF_OPDS, audit
@@ -68,6 +68,7 @@ def add_pages(router: web.UrlDispatcher) -> None:
     router.add_get("/inbox", inbox_page)
     router.add_get("/inbox/langsung", inbox_fragment)
     router.add_get("/inbox/events", inbox_events)
+    router.add_get("/inbox/analitik", inbox_analytics)
     router.add_post("/inbox/{id:\\d+}/{act}", inbox_act)
 
 
@@ -265,6 +266,7 @@ async def inbox_page(request: web.Request) -> web.Response:
     body = (
         '<link rel="stylesheet" href="/konsol/static/inbox.css">'
         '<script src="/konsol/static/inbox.js" defer></script>'
+        '<p><a href="/konsol/inbox/analitik" id="ticket-analytics">Analitik tiket</a></p>'
         f'<div id="live" data-url="/konsol/inbox/langsung?t={selected or ""}" '
         f'data-events="/konsol/inbox/events">{live}</div>{_forms(session, ticket)}'
     )
@@ -359,3 +361,54 @@ async def inbox_act(request: web.Request) -> web.StreamResponse:
             return web.Response(status=404, text="Tindakan tidak dikenal.")
     handoff.hub.changed()
     return web.Response(status=303, headers={"Location": f"/konsol/inbox?t={ticket_id}"})
+
+
+def _duration(seconds: float | None) -> str:
+    return "-" if seconds is None else sla.waited_text(dt.timedelta(seconds=seconds))
+
+
+async def inbox_analytics(request: web.Request) -> web.Response:
+    """Handoff rate and per-OPD times (office time) over the last 30 days."""
+    console, session, handoff = _ctx(request)
+    if (refused := _refused(session)) is not None:
+        return refused
+    async with console.loket.sessions() as db:
+        found = await analytics.report(db, handoff.region, console.clock())
+    scope = _scope(session)
+    rows = [
+        (
+            handoff.short(s.opd),
+            s.tickets,
+            s.open,
+            s.abandoned,
+            _duration(s.first_response_median),
+            _duration(s.first_response_p90),
+            _duration(s.close_median),
+            _duration(s.close_p90),
+        )
+        for s in found.per_opd
+        if scope is None or s.opd in scope
+    ]
+    body = (
+        f"<p>Sejak {esc(wit(found.since))}: {found.citizens} warga memakai bot, "
+        f'{found.tickets} meminta petugas (<strong id="handoff-rate">'
+        f"{found.handoff_rate:.1%}</strong>). Waktu dihitung pada jam kerja saja.</p>"
+        + table(
+            (
+                "OPD",
+                "Tiket",
+                "Masih terbuka",
+                "Ditutup tanpa jawaban",
+                "Jawaban pertama (median)",
+                "Jawaban pertama (p90)",
+                "Sampai ditutup (median)",
+                "Sampai ditutup (p90)",
+            ),
+            rows,
+            table_id="handoff-stats",
+        )
+        + '<p><a href="/konsol/inbox">Kembali ke kotak masuk</a></p>'
+    )
+    return web.Response(
+        text=page("Analitik tiket petugas", body, session), content_type="text/html"
+    )

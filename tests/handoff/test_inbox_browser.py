@@ -167,6 +167,13 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
         assert "menutup tiket" in closed.text and number in closed.text
         await page.locator(f'li[data-number="{number}"]').wait_for(state="detached")
 
+        # 7. The analytics page counts it (answered, closed: not abandoned).
+        await page.click("#ticket-analytics")
+        await page.wait_for_url("**/konsol/inbox/analitik")
+        stats = await page.inner_text("#handoff-stats")
+        assert "Disdukcapil" in stats
+        await page.screenshot(path=str(artifacts / "inbox-analytics.png"), full_page=True)
+
     reply = await warga.send("syarat KTP baru")
     assert "Terkirim ke petugas" not in reply.text and "KTP" in reply.text
     await warga.send("cek status pengaduan")
