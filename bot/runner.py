@@ -22,6 +22,7 @@ from bot.app import Loket, open_loket
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
 from bot.handoff.service import running_replies
+from bot.handoff.watch import running_watch
 from bot.local import integration_env, unconnected_opds
 from bot.notify.service import build_notifications
 from bot.observability.service import Observability
@@ -213,6 +214,12 @@ async def run_local(
             running_replies(
                 loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
             ),
+            # A notice to on-duty staff when a ticket waits past its SLA (issue 15).
+            running_watch(
+                loket,
+                {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)},
+                console.url,
+            ),
         ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
             print(
@@ -257,6 +264,10 @@ async def run_telegram(
         broadcasts.running(application.bot),
         # Officers' replies from the inbox (issue 15): each claimed by one worker, sent once.
         running_replies(loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}),
+        # A notice to on-duty staff when a ticket waits past its SLA (issue 15).
+        running_watch(
+            loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}, console.url
+        ),
     ):
         runner = None
         if receiver is not None:

@@ -43,6 +43,7 @@ async def open_ticket(
     category: str | None = None,
 ) -> Ticket:
     """A new ticket with the citizen's question as its first message."""
+    now = as_utc(now)  # SQLite keeps no zone: every stored time is UTC
     ticket = Ticket(
         number=number,
         user_id=user_id,
@@ -75,6 +76,7 @@ async def add_citizen_message(
     file_id: str | None = None,
     file_kind: str | None = None,
 ) -> TicketMessage:
+    now = as_utc(now)
     message = TicketMessage(
         ticket_id=ticket.id,
         author="citizen",
@@ -149,6 +151,7 @@ def _sync_request(number: str, status: str) -> object:
 
 
 async def claim(session: AsyncSession, ticket: Ticket, officer: int, now: dt.datetime) -> None:
+    now = as_utc(now)
     ticket.assignee_user_id = officer
     if ticket.status == "open":
         ticket.status = "claimed"
@@ -169,6 +172,7 @@ async def transfer(
     session: AsyncSession, ticket: Ticket, opd: str, officer: int, now: dt.datetime
 ) -> None:
     """A wrong-agency question is moved, not closed: it waits in the other OPD's inbox."""
+    now = as_utc(now)
     previous = ticket.opd
     ticket.opd = opd
     ticket.status = "open"
@@ -192,6 +196,7 @@ async def reply(
     session: AsyncSession, ticket: Ticket, officer: int, text: str, now: dt.datetime
 ) -> TicketOutbox | None:
     """The officer's answer, and its outbox row (none when the citizen erased their data)."""
+    now = as_utc(now)
     session.add(
         TicketMessage(
             ticket_id=ticket.id, author="officer", officer_user_id=officer, text=text, at=now
@@ -210,6 +215,7 @@ async def note(
     session: AsyncSession, ticket: Ticket, officer: int, text: str, now: dt.datetime
 ) -> None:
     """An internal note: officers only, never sent to the citizen."""
+    now = as_utc(now)
     session.add(
         TicketMessage(
             ticket_id=ticket.id, author="note", officer_user_id=officer, text=text, at=now
@@ -221,6 +227,7 @@ async def note(
 async def close(
     session: AsyncSession, ticket: Ticket, officer: int, outcome: str, now: dt.datetime
 ) -> TicketOutbox | None:
+    now = as_utc(now)
     ticket.status = "closed"
     ticket.outcome = outcome
     ticket.closed_at = now

@@ -13,6 +13,7 @@ from bot.observability.service import Observability
 from bot.storage import repo
 from tests.support.conversation import Conversation
 
+
 def test_quantile_by_nearest_rank() -> None:
     assert analytics.quantile([], 0.9) is None
     assert analytics.quantile([3.0, 1.0, 2.0], 0.9) == 3.0
