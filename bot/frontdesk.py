@@ -261,7 +261,13 @@ class FrontDesk:
                         turn.state.locale,
                         self._clock(),
                     )
-                    turn.messages[-1:-1] = extra if turn.messages else []
+                    if turn.messages and extra:  # after the flow's reply, with its buttons
+                        previous = turn.messages[-1]
+                        turn.messages[-1] = Outbound(previous.text, previous.title)
+                        extra[-1] = Outbound(
+                            extra[-1].text, extra[-1].title, extra[-1].buttons + previous.buttons
+                        )
+                    turn.messages.extend(extra)
                     if self.handoff.attaches(data):
                         turn.state.ticket = ticket.number
             elif effect.kind == "save_subscription":

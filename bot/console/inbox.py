@@ -150,6 +150,9 @@ async def _live(request: web.Request, selected: int | None) -> str:
             f'{" late" if late else ""}" data-number="{esc(t.number)}">'
             f'<a href="?t={t.id}"><strong>{esc(t.number)}</strong> {unread}'
             f' <span class="opd">{esc(handoff.short(t.opd))}</span>'
+            f' <span class="kind">{"pengaduan" if t.kind == "complaint" else "pertanyaan"}'
+            f"{_category(t)}"
+            "</span>"
             f' <span class="status">{esc(STATUS_LABELS.get(t.status, t.status))}</span>'
             f' <span class="waited" title="waktu tunggu (jam kerja)">'
             f"{esc(sla.waited_text(waited))}{' · lewat SLA' if late else ''}</span>"
@@ -192,6 +195,12 @@ async def _live(request: web.Request, selected: int | None) -> str:
     return f'<div class="inbox-cols"><div>{listing}</div><div>{detail}</div></div>'
 
 
+def _category(ticket: Ticket) -> str:
+    if not ticket.category:
+        return ""
+    return " · " + esc(store.COMPLAINT_CATEGORIES.get(ticket.category, ticket.category))
+
+
 def _forms(session: Session, ticket: Ticket | None) -> str:
     if ticket is None or ticket.status == "closed":
         return ""
@@ -206,6 +215,17 @@ def _forms(session: Session, ticket: Ticket | None) -> str:
     outcomes = "".join(f'<option value="{k}">{esc(v)}</option>' for k, v in OUTCOME_LABELS.items())
     csrf = csrf_field(session)
     erased = ticket.erased_at is not None
+    choices = "".join(
+        f'<option value="{k}"{" selected" if k == ticket.category else ""}>{esc(v)}</option>'
+        for k, v in store.COMPLAINT_CATEGORIES.items()
+    )
+    category = (
+        f'<form method="post" action="{base}/kategori" class="inline">{csrf}'
+        f'<label for="category">Kategori pengaduan</label><select id="category" name="category">'
+        f'{choices}</select><button type="submit" id="categorise">Simpan kategori</button></form>'
+        if ticket.kind == "complaint"
+        else ""
+    )
     reply = (
         ""
         if erased
@@ -229,6 +249,8 @@ def _forms(session: Session, ticket: Ticket | None) -> str:
         '<label for="note-text">Catatan internal (tidak dikirim ke warga)</label>'
         '<input type="text" id="note-text" name="text">'
         '<button type="submit" id="add-note">Simpan catatan</button></form>'
+        f"{category}"
+        f"{category}"
         f'<form method="post" action="{base}/pindah" class="inline">{csrf}'
         f'<label for="to-opd">Pindahkan ke</label><select id="to-opd" name="opd">{others}</select>'
         '<button type="submit" id="transfer">Pindahkan</button></form>'
@@ -352,6 +374,10 @@ async def inbox_act(request: web.Request) -> web.StreamResponse:
             outcome = str(form.get("outcome", ""))
             if outcome in OUTCOME_LABELS and ticket.status != "closed":
                 await store.close(db, ticket, officer, outcome, now)
+        elif act == "kategori":
+            category = str(form.get("category", ""))
+            if category in store.COMPLAINT_CATEGORIES:
+                await store.categorise(db, ticket, category, officer, now)
         elif act == "buka":
             await audit(
                 db, officer, "ticket.reveal", f"ticket:{ticket.number}", {"opd": ticket.opd}

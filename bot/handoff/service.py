@@ -134,7 +134,23 @@ class Handoff:
             category=data.get("category"),
             now=now,
         )
-        lines = [self.duty_text(opd, now, locale)]
+        if ticket.kind == "complaint":
+            lines = [
+                self.t(
+                    locale,
+                    N_(
+                        "Pengaduan Anda masuk ke kotak masuk petugas {opd} sebagai tiket "
+                        "{number}. Kabar tindak lanjutnya dikirim ke chat ini; statusnya bisa "
+                        'Anda tanyakan dengan "cek pengaduan {number}". Bila tindak lanjutnya '
+                        "tidak memuaskan, Anda juga dapat mengadu ke Ombudsman Republik "
+                        "Indonesia (ombudsman.go.id), lembaga negara pengawas pelayanan publik."
+                    ),
+                    opd=self.short(opd),
+                    number=ticket.number,
+                )
+            ]
+        else:
+            lines = [self.duty_text(opd, now, locale)]
         if attaches(data):
             lines.append(
                 self.t(

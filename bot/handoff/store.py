@@ -22,6 +22,15 @@ STATUSES = ("open", "claimed", "answered", "closed")
 ACTIVE = ("open", "claimed", "answered")
 OUTCOMES = ("terjawab", "diteruskan", "salah_instansi", "tidak_dapat_dibantu", "tanpa_balasan")
 ERASED_TEXT = "data dihapus atas permintaan warga"
+# What a complaint is about, set by the officer (the citizen is not asked another question).
+COMPLAINT_CATEGORIES = {
+    "pungutan": "Pungutan / diminta uang",
+    "lambat": "Layanan lambat / tidak selesai",
+    "sikap": "Sikap petugas",
+    "informasi": "Informasi salah atau tidak jelas",
+    "fasilitas": "Fasilitas / tempat layanan",
+    "lainnya": "Lainnya",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +218,23 @@ async def reply(
     ticket.updated_at = now
     await session.execute(_sync_request(ticket.number, "answered"))
     return _outbox(session, ticket, "reply", text, now)
+
+
+async def categorise(
+    session: AsyncSession, ticket: Ticket, category: str, officer: int, now: dt.datetime
+) -> None:
+    now = as_utc(now)
+    ticket.category = category
+    ticket.updated_at = now
+    session.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            author="system",
+            officer_user_id=officer,
+            text=f"kategori: {COMPLAINT_CATEGORIES.get(category, category)}",
+            at=now,
+        )
+    )
 
 
 async def note(

@@ -127,6 +127,7 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
         # 3. The officer opens it: NIK masked until revealed, the reveal audited.
         await item.locator("a").click()
         await page.wait_for_url("**/konsol/inbox?t=*")
+        ticket_url = page.url
         thread = page.locator("#thread")
         assert NIK not in await thread.inner_text() and "[photo:" in await thread.inner_text()
         await page.screenshot(path=str(artifacts / "inbox-1280x800.png"))  # NIK still masked
@@ -167,16 +168,26 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
         assert "menutup tiket" in closed.text and number in closed.text
         await page.locator(f'li[data-number="{number}"]').wait_for(state="detached")
 
-        # 7. The analytics page counts it (answered, closed: not abandoned).
+        # 7. Back with the bot, the citizen looks the ticket up.
+        reply = await warga.send("syarat KTP baru")
+        assert "Terkirim ke petugas" not in reply.text and "KTP" in reply.text
+        await warga.send("cek status pengaduan")
+        reply = await warga.send(number)
+        assert number in reply.text and "selesai ditindaklanjuti" in reply.text
+        assert desk.replies is not None and desk.replies.sent == 2
+
+        # 8. The analytics page counts it (answered, closed: not abandoned).
         await page.click("#ticket-analytics")
         await page.wait_for_url("**/konsol/inbox/analitik")
         stats = await page.inner_text("#handoff-stats")
         assert "Disdukcapil" in stats
         await page.screenshot(path=str(artifacts / "inbox-analytics.png"), full_page=True)
 
-    reply = await warga.send("syarat KTP baru")
-    assert "Terkirim ke petugas" not in reply.text and "KTP" in reply.text
-    await warga.send("cek status pengaduan")
-    reply = await warga.send(number)
-    assert number in reply.text and "selesai ditindaklanjuti" in reply.text
-    assert desk.replies is not None and desk.replies.sent == 2
+        # 9. The citizen erases their data: the officer sees why the messages are gone.
+        await warga.send("/hapusdata")
+        reply = await warga.click("Ya, hapus")
+        assert "dihapus" in reply.text
+        await page.goto(ticket_url)
+        thread = await page.inner_text("#thread")
+        assert "data dihapus atas permintaan warga" in thread
+        assert "Nama ibu" not in thread and "Baik, terima kasih" not in thread

@@ -224,3 +224,27 @@ async def test_retention_removes_old_closed_and_abandoned_tickets(loket: Loket) 
             ).all()
         )
     assert left == {"LKT-RETC22", "LKT-RETD22"}
+
+
+async def test_a_complaint_is_a_ticket_that_keeps_the_formal_routes(loket: Loket) -> None:
+    chat = Conversation(loket, channel="test")
+    await chat.send("menu")
+    await chat.click("Lainnya")
+    await chat.click("Pengaduan")
+    await chat.click("Kesehatan")
+    await chat.send("Puskesmas tutup pada jam buka, kami menunggu dua jam")
+    text = chat.last_text
+    assert "Nomor referensi: LKT-" in text
+    assert "SP4N-LAPOR!" in text and "Ombudsman" in text  # the formal routes stay
+    number = text.split("Nomor referensi: ")[1][:10]
+    assert f'"cek pengaduan {number}"' in text  # the ticket told, and how to follow it
+    row = await ticket(loket, number)
+    assert (row.kind, row.opd, row.status) == ("complaint", "dinkes", "open")
+    # Not attached: the citizen's next message is for the bot again.
+    await chat.send("syarat KTP baru")
+    assert "Terkirim ke petugas" not in chat.last_text
+    async with loket.sessions() as session, session.begin():
+        found = await session.get(Ticket, row.id)
+        assert found is not None
+        await store.categorise(session, found, "lambat", found.user_id or 0, loket.clock())
+    assert (await ticket(loket, number)).category == "lambat"
