@@ -261,13 +261,16 @@ class FrontDesk:
                         turn.state.locale,
                         self._clock(),
                     )
-                    if turn.messages and extra:  # after the flow's reply, with its buttons
-                        previous = turn.messages[-1]
-                        turn.messages[-1] = Outbound(previous.text, previous.title)
-                        extra[-1] = Outbound(
-                            extra[-1].text, extra[-1].title, extra[-1].buttons + previous.buttons
+                    if turn.messages and extra:  # in the flow's last reply: no extra message
+                        # (Telegram's per-chat limit), its buttons first
+                        previous, note = turn.messages[-1], extra[0]
+                        turn.messages[-1] = Outbound(
+                            f"{previous.text}\n\n{note.text}",
+                            previous.title,
+                            note.buttons + previous.buttons,
                         )
-                    turn.messages.extend(extra)
+                    else:
+                        turn.messages.extend(extra)
                     if self.handoff.attaches(data):
                         turn.state.ticket = ticket.number
             elif effect.kind == "save_subscription":

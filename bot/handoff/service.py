@@ -195,11 +195,12 @@ class Handoff:
         opening = office.next_opening(local, holidays)
         if opening is None:
             return self.t(locale, N_("Petugas akan membaca pesan Anda pada jam kerja."))
+        english = locale == "en"
         when = format_datetime(
             opening,
-            "EEEE, d MMMM y 'pukul' HH.mm",
+            "EEEE d MMMM y 'at' HH.mm" if english else "EEEE, d MMMM y 'pukul' HH.mm",
             tzinfo=self.region.timezone,
-            locale="id" if locale != "en" else "en",
+            locale="en" if english else "id",
         )
         return self.t(
             locale,

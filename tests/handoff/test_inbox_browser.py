@@ -191,3 +191,48 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
         thread = await page.inner_text("#thread")
         assert "data dihapus atas permintaan warga" in thread
         assert "Nama ibu" not in thread and "Baik, terima kasih" not in thread
+
+
+async def test_canned_answer_note_and_transfer(desk: HandoffDesk, browser: Any) -> None:
+    admin = desk.citizen(ADMIN_ID, "Admin")
+    await admin.send(f"/peran beri {STAFF_ID} staf disdukcapil")
+    officer = desk.citizen(STAFF_ID, "Staf Disdukcapil")
+    warga = desk.citizen(5102, "Markus")
+    await warga.send("mau bicara dengan petugas")
+    await warga.click("Kependudukan (Disdukcapil)")
+    await warga.send("Puskesmas di distrik kami buka jam berapa?")  # a Dinkes question
+    await warga.click("Balas di chat ini")
+    reply = await warga.click("Tidak")
+    number = reply.text.split("Nomor referensi: ")[1][:10]
+    async with officer_page(browser, await sign_in_link(officer)) as page:
+        await page.goto(desk.url + "/inbox")
+        await page.locator(f'li[data-number="{number}"] a').click()
+        await page.wait_for_url("**/konsol/inbox?t=*")
+        assert "tidak mengizinkan" in await page.inner_text("#thread")  # no consent given
+
+        # A canned answer of the OPD, sent as it is.
+        mark = warga.mark()
+        await page.select_option("#canned", label="Perlu nomor permohonan")
+        await page.click("#send-reply")
+        [received] = (await desk.api.wait_for_messages(warga.chat_id, mark + 1))[mark:]
+        assert "Mohon kirim nomor permohonan Anda" in received.text
+
+        # An internal note is shown to officers, never sent to the citizen.
+        mark = warga.mark()
+        await page.fill("#note-text", "Sebenarnya pertanyaan untuk Dinkes")
+        await page.click("#add-note")
+        await page.wait_for_url("**/konsol/inbox?t=*")
+        assert "Sebenarnya pertanyaan untuk Dinkes" in await page.inner_text("#thread")
+
+        # Moved to Dinkes, not closed: gone from this officer's list, open in Dinkes'.
+        await page.select_option("#to-opd", "dinkes")
+        await page.click("#transfer")
+        await page.wait_for_url("**/konsol/inbox?t=*")
+        assert await page.locator(f'li[data-number="{number}"]').count() == 0
+        assert warga.mark() == mark  # the citizen got nothing from the note or the move
+    assert desk.loket is not None
+    async with desk.loket.sessions() as session:
+        from bot.handoff import store
+
+        moved = await store.by_number(session, number)
+    assert moved is not None and (moved.opd, moved.status) == ("dinkes", "open")

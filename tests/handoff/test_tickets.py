@@ -184,6 +184,9 @@ async def test_on_duty_or_when_the_office_opens() -> None:
     assert "tutup" in text and "Senin, 7 Desember 2026 pukul 08.00 WIT" in text
     christmas_eve = dt.datetime(2026, 12, 23, 16, tzinfo=region.timezone)
     assert "Senin, 28 Desember 2026" in handoff.duty_text("disdukcapil", christmas_eve, "id")
+    assert "Monday 7 December 2026 at 08.00 WIT" in handoff.duty_text(
+        "disdukcapil", friday_evening, "en"
+    )
 
 
 async def test_retention_removes_old_closed_and_abandoned_tickets(loket: Loket) -> None:
