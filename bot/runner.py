@@ -20,6 +20,7 @@ from telegram.ext import Application
 
 from bot.app import Loket, open_loket
 from bot.broadcast.runtime import TelegramBroadcasts
+from bot.console.inbox import telegram_files
 from bot.console.service import ConsoleService
 from bot.handoff.service import running_replies
 from bot.handoff.watch import running_watch
@@ -117,6 +118,8 @@ def _telegram_side(
         observer=observability.updates,  # one log line + metrics per update (issue 7)
         flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
     )
+    # Citizens' photos and documents in tickets, shown to officers in the inbox (issue 15).
+    console.console.fetch_file = telegram_files(application.bot)
     return application, broadcasts
 
 

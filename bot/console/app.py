@@ -72,6 +72,9 @@ class Console:
         self.secure_cookie = secure_cookie
         self.clock = clock
         self.wake_broadcasts = wake_broadcasts
+        # Downloads a photo or document a citizen sent to a ticket (issue 15), by its channel
+        # file id; set where the Telegram bot exists (bot.console.inbox.telegram_files).
+        self.fetch_file: Callable[[str], Awaitable[bytes]] | None = None
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[_guard, _csrf], client_max_size=MAX_BODY)

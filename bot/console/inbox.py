@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ def add_pages(router: web.UrlDispatcher) -> None:
     router.add_get("/inbox/langsung", inbox_fragment)
     router.add_get("/inbox/events", inbox_events)
     router.add_get("/inbox/analitik", inbox_analytics)
+    router.add_get("/inbox/berkas/{id:\\d+}", inbox_file)
     router.add_post("/inbox/{id:\\d+}/{act}", inbox_act)
 
 
@@ -170,7 +172,8 @@ async def _live(request: web.Request, selected: int | None) -> str:
         bubbles = []
         for m in thread:
             attach = (
-                f' <span class="file">[{esc(m.file_kind or "berkas")}: {esc(m.file_id)}]</span>'
+                f' <a class="file" href="/konsol/inbox/berkas/{m.id}" target="_blank" '
+                f'rel="noopener">[{esc(m.file_kind or "berkas")}: lihat (dicatat)]</a>'
                 if m.file_id
                 else ""
             )
@@ -437,4 +440,51 @@ async def inbox_analytics(request: web.Request) -> web.Response:
     )
     return web.Response(
         text=page("Analitik tiket petugas", body, session), content_type="text/html"
+    )
+
+
+def telegram_files(bot: Any) -> Callable[[str], Awaitable[bytes]]:
+    """Fetches a citizen's photo or document from Telegram (``getFile`` + download)."""
+
+    async def fetch(file_id: str) -> bytes:
+        found = await bot.get_file(file_id)
+        return bytes(await found.download_as_bytearray())
+
+    return fetch
+
+
+async def inbox_file(request: web.Request) -> web.Response:
+    """A photo or document of a ticket, for an officer of its OPD; every view is audited
+    (a photo of a KK carries every NIK of the family)."""
+    console, session, _handoff = _ctx(request)
+    if (refused := _refused(session)) is not None:
+        return refused
+    async with console.loket.sessions() as db, db.begin():
+        message = await db.get(TicketMessage, int(request.match_info["id"]))
+        ticket = await db.get(Ticket, message.ticket_id) if message is not None else None
+        if (
+            message is None
+            or ticket is None
+            or not message.file_id
+            or not _allowed(session, ticket)
+        ):
+            return web.Response(status=404, text="Berkas tidak ditemukan.")
+        await audit(
+            db, session.user_id, "ticket.file", f"ticket:{ticket.number}", {"message": message.id}
+        )
+        file_id, kind = message.file_id, message.file_kind
+    if console.fetch_file is None:
+        return web.Response(status=503, text="Berkas hanya bisa diambil saat bot berjalan.")
+    try:
+        data = await console.fetch_file(file_id)
+    except Exception as error:  # Telegram forgot it, or is away
+        logger.warning("ticket file not fetched: %s", mask_identifiers(repr(error)))
+        return web.Response(status=502, text="Berkas tidak dapat diambil dari Telegram.")
+    if kind == "photo":
+        png = data.startswith(b"\x89PNG")  # Telegram's photos are JPEG; a resent PNG is not
+        return web.Response(body=data, content_type="image/png" if png else "image/jpeg")
+    return web.Response(
+        body=data,
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{ticket.number}-{message.id}"'},
     )

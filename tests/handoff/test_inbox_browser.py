@@ -22,6 +22,7 @@ from sqlalchemy import select
 from telegram.request import BaseRequest
 
 from bot.botapi import BotApiLimits, LocalBotApi
+from bot.console.inbox import telegram_files
 from bot.handoff.service import ReplyLoop, running_replies
 from bot.local import integration_env
 from bot.settings import Settings
@@ -49,6 +50,8 @@ class HandoffDesk(ConsoleDesk):
             running_replies(self.loket, {CHANNEL: deliver})
         )
         self.replies = loop
+        assert self.console is not None
+        self.console.console.fetch_file = telegram_files(self.application.bot)
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -130,6 +133,12 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
         ticket_url = page.url
         thread = page.locator("#thread")
         assert NIK not in await thread.inner_text() and "[photo:" in await thread.inner_text()
+        # The photo itself, fetched from the Bot API for the officer (and audited).
+        href = await thread.locator("a.file").get_attribute("href")
+        assert href is not None
+        photo = await page.request.get(desk.url.removesuffix("/konsol") + href)
+        assert photo.status == 200 and photo.headers["content-type"] == "image/png"
+        assert (await photo.body()).startswith(b"\x89PNG")  # the simulated 1x1 PNG
         await page.screenshot(path=str(artifacts / "inbox-1280x800.png"))  # NIK still masked
         await page.click("#reveal")
         await page.wait_for_url("**/konsol/inbox?t=*")
@@ -140,6 +149,11 @@ async def test_a_whole_handoff_citizen_in_telegram_officer_in_the_browser(
                 await session.scalars(select(AuditLog).where(AuditLog.action == "ticket.reveal"))
             ).all()
         assert [a.target for a in audits] == [f"ticket:{number}"]
+        async with desk.loket.sessions() as session:
+            views = (
+                await session.scalars(select(AuditLog).where(AuditLog.action == "ticket.file"))
+            ).all()
+        assert [a.target for a in views] == [f"ticket:{number}"]
 
         # 4. The officer replies; the citizen receives it in the chat, once.
         await page.click("#claim")
