@@ -19,6 +19,7 @@ from bot.engine.render import Renderer
 from bot.flows.loader import KnownNames, build_flow_set, load_flow_set, read_flow_sources
 from bot.flows.model import FlowSet
 from bot.frontdesk import Clock, FrontDesk, system_clock
+from bot.handoff.service import Handoff
 from bot.i18n import Translator
 from bot.nlu.matcher import IntentNLU, Matcher
 from bot.notify.actions import register_follow_actions
@@ -129,6 +130,11 @@ class Loket:
     # Roles and the audit log (bot/staff); admins seeded from ADMIN_TELEGRAM_IDS at opening.
     staff: StaffDesk | None = None
 
+    @property
+    def handoff(self) -> Handoff:
+        """The live handoff to officers (issue 15): tickets, the inbox's live updates."""
+        return self.frontdesk.handoff  # type: ignore[no-any-return]
+
     def reload_flows(self, sources: Mapping[str, str] | None = None) -> FlowSet:
         """Checks a new flow set (by default the flows folder as it is now) and publishes it.
 
@@ -200,6 +206,8 @@ async def open_loket(
             database=database,
             # The hoax check: a code or a forwarded announcement is answered before the engine.
             interceptors=[AnnouncementCheck(session_factory, translator, region)],
+            # Officer requests become tickets in the officers' inbox (issue 15).
+            handoff=Handoff(session_factory, region, translator, clock=clock),
         )
         logger.info("flows %s loaded: %d intents", flows.version, len(flows.intents))
         staff = StaffDesk(session_factory, [o for o in STAFF_OPDS if o in region.opds])

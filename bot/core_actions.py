@@ -28,6 +28,8 @@ REQUEST_KIND_TEXT = {
 }
 REQUEST_STATE_TEXT = {
     "open": N_("sudah diteruskan, menunggu tindak lanjut petugas"),
+    "claimed": N_("sedang ditangani petugas"),  # issue 15: a ticket's states
+    "answered": N_("sudah dijawab petugas"),
     "closed": N_("selesai ditindaklanjuti"),
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.handoff import store as handoff_store
 from bot.storage import repo
 from bot.storage.models import Announcement, AuditLog, Role
 
@@ -76,6 +77,11 @@ async def export_user(
             )
             .order_by(AuditLog.id),
         )
+        # Issue 15: the citizen's tickets, each with its messages (not the internal notes).
+        tables["tickets"] = [
+            {**_row(ticket), "messages": [_row(message) for message in rows]}
+            for ticket, rows in await handoff_store.for_user(session, user.id)
+        ]
         tables["roles_granted"] = await _rows(
             session, select(Role).where(Role.granted_by == user.id).order_by(Role.id)
         )

@@ -66,8 +66,12 @@ class FrontDesk:
         clock: Clock = system_clock,
         database: AsyncEngine | None = None,
         interceptors: Sequence[Interceptor] = (),
+        handoff: Any = None,
     ) -> None:
         self._sessions = sessions
+        # Live handoff to an officer (issue 15, bot.handoff.service.Handoff): a citizen with
+        # an open ticket talks to it, not to the engine; an officer request opens one.
+        self.handoff = handoff
         self._interceptors = tuple(interceptors)
         # The hot path (every citizen event) uses Core on a bare connection, not the ORM.
         self._database: AsyncEngine = database if database is not None else sessions.kw["bind"]
@@ -111,6 +115,12 @@ class FrontDesk:
                 (channel, external_id), normalise_locale(event.language_hint)
             )
         user_id, locale, state = found
+        if self.handoff is not None and self.handoff.wants(state, event):
+            routed = await self.handoff.route(
+                user_id, state or ConversationState(locale=locale), event, locale
+            )
+            if routed is not None:
+                return routed
         for intercept in self._interceptors:
             answer = await intercept(event, locale)
             if answer is not None:
@@ -283,6 +293,28 @@ class FrontDesk:
                     contact=data.get("contact"),
                     phone=data.get("phone"),
                 )
+                if self.handoff is not None and data.get("opd"):
+                    ticket, extra = await self.handoff.opened(
+                        session,
+                        user_id,
+                        # Unmasked for the officer, who sees it masked unless they reveal
+                        # it (audited): the question may need the NIK it names.
+                        data,
+                        turn.state.locale,
+                        self._clock(),
+                    )
+                    if turn.messages and extra:  # in the flow's last reply: no extra message
+                        # (Telegram's per-chat limit), its buttons first
+                        previous, note = turn.messages[-1], extra[0]
+                        turn.messages[-1] = Outbound(
+                            f"{previous.text}\n\n{note.text}",
+                            previous.title,
+                            note.buttons + previous.buttons,
+                        )
+                    else:
+                        turn.messages.extend(extra)
+                    if self.handoff.attaches(data):
+                        turn.state.ticket = ticket.number
             elif effect.kind == "save_subscription":
                 await repo.save_subscription(
                     session, user_id, str(data["district"]), list(data["topics"])

@@ -27,6 +27,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine.state import ConversationState
+from bot.handoff import store as handoff_store
 from bot.storage import repo
 from bot.storage.models import (
     CitizenRequest,
@@ -58,6 +59,7 @@ class RetentionReport:
     conversations: int = 0
     contexts_purged: int = 0
     users_erased: int = 0
+    tickets: int = 0  # issue 15: closed, erased or abandoned before the cutoff
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -133,6 +135,8 @@ async def apply_retention(
         counts["conversations"] = _count(
             await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
         )
+    async with sessions() as session, session.begin():
+        counts["tickets"] = await handoff_store.purge_closed(session, cutoff)
     async with sessions() as session, session.begin():
         counts["contexts_purged"] = await _purge_contexts(session, now)
     erased = 0

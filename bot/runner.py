@@ -20,7 +20,10 @@ from telegram.ext import Application
 
 from bot.app import Loket, open_loket
 from bot.broadcast.runtime import TelegramBroadcasts
+from bot.console.inbox import telegram_files
 from bot.console.service import ConsoleService
+from bot.handoff.service import running_replies
+from bot.handoff.watch import running_watch
 from bot.local import integration_env, unconnected_opds
 from bot.notify.service import build_notifications
 from bot.observability.service import Observability
@@ -123,6 +126,8 @@ def _telegram_side(
         observer=observability.updates,  # one log line + metrics per update (issue 7)
         flow_commands=console.commands,  # /admin, /versi, /kembalikan, uploads (issue 6)
     )
+    # Citizens' photos and documents in tickets, shown to officers in the inbox (issue 15).
+    console.console.fetch_file = telegram_files(application.bot)
     return application, broadcasts
 
 
@@ -227,6 +232,16 @@ async def run_local(
             notifications.running(),
             broadcasts.running(application.bot),
             whatsapp.running(),
+            # Officers' replies from the inbox (issue 15), delivered once each.
+            running_replies(
+                loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
+            ),
+            # A notice to on-duty staff when a ticket waits past its SLA (issue 15).
+            running_watch(
+                loket,
+                {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)},
+                console.url,
+            ),
         ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
             print(
@@ -289,6 +304,12 @@ async def run_telegram(
         notifications.running(),
         broadcasts.running(application.bot),
         whatsapp.running() if whatsapp is not None else contextlib.nullcontext(),
+        # Officers' replies from the inbox (issue 15): each claimed by one worker, sent once.
+        running_replies(loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}),
+        # A notice to on-duty staff when a ticket waits past its SLA (issue 15).
+        running_watch(
+            loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}, console.url
+        ),
     ):
         runner = None
         if receiver is not None:

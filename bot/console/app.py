@@ -26,7 +26,7 @@ from bot.broadcast.compose import STATUS_WORDS
 from bot.broadcast.message import render_announcement
 from bot.broadcast.verify import plain
 from bot.broadcast.when import SendTimeError, parse_send_time
-from bot.console import analytics
+from bot.console import analytics, inbox
 from bot.console.auth import ConsoleAuth, Session
 from bot.console.html import csrf_field, esc, page, table, wit
 from bot.console.preview import preview_turn, replace_file
@@ -72,6 +72,9 @@ class Console:
         self.secure_cookie = secure_cookie
         self.clock = clock
         self.wake_broadcasts = wake_broadcasts
+        # Downloads a photo or document a citizen sent to a ticket (issue 15), by its channel
+        # file id; set where the Telegram bot exists (bot.console.inbox.telegram_files).
+        self.fetch_file: Callable[[str], Awaitable[bytes]] | None = None
 
     def application(self) -> web.Application:
         app = web.Application(middlewares=[_guard, _csrf], client_max_size=MAX_BODY)
@@ -97,6 +100,7 @@ class Console:
         r.add_get("/pengumuman", announcements_page)
         r.add_post("/pengumuman", announcements_submit)
         r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
+        inbox.add_routes(app, getattr(self.loket, "handoff", None))  # officers' inbox (15)
         r.add_static("/static/", STATIC_DIR)
         return app
 

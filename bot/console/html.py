@@ -66,6 +66,7 @@ def page(title: str, body: str, session: Session | None = None, *, base: str = "
         if session.roles.is_admin:
             links += [(f"{base}/alur", "Alur"), (f"{base}/alur/versi", "Versi")]
         links += [(f"{base}/pengumuman", "Pengumuman"), (f"{base}/analitik", "Analitik")]
+        links.append((f"{base}/inbox", "Kotak masuk"))  # issue 15
         items = "".join(f'<a href="{esc(href)}">{esc(label)}</a>' for href, label in links)
         nav = (
             f'<nav><div class="links">{items}</div>'

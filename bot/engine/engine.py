@@ -809,6 +809,9 @@ class _TurnBuilder:
                         # Taken out of the context: the request row is the only place a
                         # call-back number is kept (not the stored conversation).
                         "phone": context.pop("phone", None),
+                        # Issue 15: the ticket opened for it (bot/handoff).
+                        "consent": context.get("consent") == "yes",
+                        "category": context.get("category"),
                     },
                 )
             )

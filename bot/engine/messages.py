@@ -20,7 +20,8 @@ class Inbound:
     ``text`` for typed words; ``payload`` for a pressed button (the engine's own opaque
     string, checked against what it offered); ``command`` and ``argument`` for /start ktp_baru.
     ``unsupported`` covers photos, stickers, voice notes and the like. ``forwarded``: the
-    citizen forwarded someone else's message (the hoax check answers those).
+    citizen forwarded someone else's message (the hoax check answers those). ``attachment``:
+    the channel's file id of a photo or document (passed to an officer's ticket).
     """
 
     kind: InboundKind
@@ -30,6 +31,9 @@ class Inbound:
     argument: str = ""
     language_hint: str | None = None
     forwarded: bool = False
+    # A photo or document the channel received (its own file id), for an open ticket.
+    attachment: str = ""
+    attachment_kind: str = ""  # photo | document
 
 
 @dataclass(frozen=True, slots=True)

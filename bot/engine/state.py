@@ -29,6 +29,9 @@ class ConversationState:
     expires_at: dt.datetime | None = None
     flow_version: str | None = None
     intent: str | None = None
+    # The open ticket the citizen is talking to an officer in (issue 15, bot/handoff): while
+    # set, the front desk routes their messages there, not to the engine.
+    ticket: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -133,6 +133,10 @@ class Observability:
     def for_loket(cls, loket: Loket) -> Observability:
         """Builds it for ``loket`` and hooks its agency clients' calls into the metrics."""
         metrics = LoketMetrics(loket.database, clock=loket.clock)
+        # Issue 15: handoff rate, ticket counts and response/close times per OPD.
+        from bot.handoff.analytics import register_metrics
+
+        register_metrics(metrics.registry, loket)
         https = _opd_https(loket.clients)
         for http in https.values():
             http.observe(metrics.record_opd_call)

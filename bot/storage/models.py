@@ -144,6 +144,87 @@ class CitizenRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
 
 
+# -- Live handoff to an officer (issue 15, bot/handoff) ------------------------------------
+
+
+class Ticket(Base):
+    """A conversation handed to an OPD officer, under the reference the citizen quotes.
+
+    ``number`` is the officer request's LKT- reference (the ``citizen_requests`` row keeps
+    the same one). Times come from the injected clock. ``consent``: the citizen allowed the
+    officer to see what they did with the bot before asking. ``user_id`` is cut and
+    ``erased_at`` set when the citizen erases their data (/hapusdata): the officer then sees
+    that the data were erased at the citizen's request, and no message remains.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_opd_status", "opd", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="request")  # request | complaint
+    category: Mapped[str | None] = mapped_column(String(32))
+    opd: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|claimed|answered|closed
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    consent: Mapped[bool] = mapped_column(default=False)
+    assignee_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    unread: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    first_response_at: Mapped[dt.datetime | None] = mapped_column()
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
+    erased_at: Mapped[dt.datetime | None] = mapped_column()
+    sla_notified_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class TicketMessage(Base):
+    """One message of a ticket: the citizen's, an officer's reply, or an internal note (never
+    shown to the citizen). ``file_id`` is the channel's id of a photo or document."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(16))  # citizen | officer | note | system
+    officer_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    text: Mapped[str] = mapped_column(Text, default="")
+    file_id: Mapped[str | None] = mapped_column(String(200))
+    file_kind: Mapped[str | None] = mapped_column(String(16))  # photo | document
+    at: Mapped[dt.datetime] = mapped_column(default=stamp)
+
+
+class TicketOutbox(Base):
+    """What an officer sent that the citizen must receive: one row per reply or close notice,
+    written in the transaction of the officer's act. Claimed by one worker (``pending`` ->
+    ``sending``, a conditional UPDATE) before the send, so two workers never both send it; a
+    row left ``sending`` by a crash becomes ``unknown``, never sent twice."""
+
+    __tablename__ = "ticket_outbox"
+    __table_args__ = (Index("ix_ticket_outbox_state", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reply | closed
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 class Subscription(Base):
     """Which announcements a citizen wants: one distrik and a set of topics."""
 

@@ -27,6 +27,7 @@ from bot.storage.models import (
     Role,
     StatusNotification,
     Subscription,
+    TicketOutbox,
     UnmatchedQuestion,
     User,
     WhatsAppInbound,
@@ -65,6 +66,8 @@ USER_TABLES = (
     # WhatsApp (issue 16): statuses of messages sent to the citizen, a paginated menu.
     WhatsAppOutbound,
     WhatsAppMenu,
+    # Officer replies still to deliver (issue 15); tickets themselves are unlinked instead.
+    TicketOutbox,
 )
 
 
@@ -433,6 +436,9 @@ async def delete_subscription(session: AsyncSession, user_id: int) -> bool:
 
 async def erase_user(session: AsyncSession, user_id: int) -> None:
     """Deletes everything stored about one citizen, in every table."""
+    from bot.handoff.store import erase_for_user  # tickets (issue 15): kept, emptied, unlinked
+
+    await erase_for_user(session, user_id, session_now(session))
     for table in USER_TABLES:
         await session.execute(delete(table).where(table.user_id == user_id))  # type: ignore[attr-defined]
     # An unfinished draft is nobody's act yet: it goes with its author.

@@ -197,7 +197,19 @@ class TelegramHandlers:
             )
         else:
             caption = message.caption if message is not None else None
-            event = Inbound(kind="unsupported", text=caption or "", language_hint=_lang(update))
+            # A photo or document (a photo of a KK) reaches an officer's open ticket.
+            attachment, kind = "", ""
+            if message is not None and message.photo:
+                attachment, kind = message.photo[-1].file_id, "photo"
+            elif message is not None and message.document is not None:
+                attachment, kind = message.document.file_id, "document"
+            event = Inbound(
+                kind="unsupported",
+                text=caption or "",
+                language_hint=_lang(update),
+                attachment=attachment,
+                attachment_kind=kind,
+            )
         await self._handle(update, context, event)
 
     async def on_any_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

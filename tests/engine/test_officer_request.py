@@ -95,7 +95,11 @@ async def test_a_chat_request_keeps_no_number_and_says_the_answer_comes_here(
 ) -> None:
     chat = Conversation(loket)
     reference = await ask_officer(
-        chat, "Kependudukan (Disdukcapil)", "Bagaimana membetulkan akta?", "Balas di chat ini"
+        chat,
+        "Kependudukan (Disdukcapil)",
+        "Bagaimana membetulkan akta?",
+        "Balas di chat ini",
+        "Tidak",
     )
     assert "dikirim di chat ini" in chat.last_text
     assert "jam kerja" in chat.last_text and "WIT" in chat.last_text
@@ -152,7 +156,9 @@ async def test_the_citizens_own_reference_gets_its_status(loket: Loket) -> None:
     assert "Diterima:" in text and "WIT" in text
     assert "tidak kami temukan" not in text
 
-    request = await ask_officer(chat, "Kesehatan", "Apakah buka hari Sabtu?", "Balas di chat ini")
+    request = await ask_officer(
+        chat, "Kesehatan", "Apakah buka hari Sabtu?", "Balas di chat ini", "Ya, boleh"
+    )
     text = await check(chat, request)
     assert f"Permintaan bicara dengan petugas {request}" in text
 

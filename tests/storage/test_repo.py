@@ -30,6 +30,7 @@ async def leave_traces(chat: Conversation) -> None:
     await chat.click("Pajak Daerah")
     await chat.send("Tagihan PBB saya dobel")  # the question for the officer
     await chat.click("Balas di chat ini")
+    await chat.click("Tidak")  # the conversation is not shown to the officer
     assert "Nomor referensi" in chat.last_text
     await chat.send("menu")
     await chat.click("Lainnya")
@@ -60,7 +61,9 @@ async def snapshot(loket: Loket, user_id: int) -> dict[str, list[tuple[object, .
 
 def test_user_tables_cover_every_table_with_a_user_id() -> None:
     with_user = {t.name for t in Base.metadata.tables.values() if "user_id" in t.columns}
-    assert with_user == {t.__tablename__ for t in repo.USER_TABLES}
+    # Tickets (issue 15) are not deleted but emptied and unlinked (bot.handoff.store.
+    # erase_for_user, tests/handoff/test_privacy.py): the officer's work is the regency's.
+    assert with_user - {"tickets"} == {t.__tablename__ for t in repo.USER_TABLES}
 
 
 async def test_erase_through_the_conversation_removes_everything(database_url: str) -> None:
