@@ -22,11 +22,20 @@ REPLIES = 40
 
 
 class Channel:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
+    """One worker's channel. Its first send waits until the other worker is sending too, so
+    the claims really race (without it, one worker may claim every row before the other
+    starts, and the test would prove nothing about two)."""
+
+    def __init__(self, sent: list[str]) -> None:
+        self.sent = sent
+        self.started = asyncio.Event()
+        self.other: Channel | None = None
 
     async def __call__(self, channel: str, external_id: str, message: Outbound) -> DeliveryResult:
-        await asyncio.sleep(0)  # let the other worker run between claim and mark
+        if not self.started.is_set():
+            self.started.set()
+            assert self.other is not None
+            await asyncio.wait_for(self.other.started.wait(), 10)
         self.sent.append(message.text)
         return DeliveryResult.DELIVERED
 
@@ -53,16 +62,18 @@ async def test_two_workers_deliver_each_reply_once(database_url: str, tmp_path: 
             )
             for n in range(REPLIES):
                 await store.reply(session, ticket, user.id, f"balasan {n}", clock())
-        channel = Channel()
+        sent: list[str] = []
+        one, two = Channel(sent), Channel(sent)
+        one.other, two.other = two, one
         loops = [
-            ReplyLoop(first.handoff, first.frontdesk, {"test": channel}, name="worker-1"),
-            ReplyLoop(second.handoff, second.frontdesk, {"test": channel}, name="worker-2"),
+            ReplyLoop(first.handoff, first.frontdesk, {"test": one}, name="worker-1"),
+            ReplyLoop(second.handoff, second.frontdesk, {"test": two}, name="worker-2"),
         ]
         counts = await asyncio.gather(*(loop.deliver_pending() for loop in loops))
         assert sum(counts) == REPLIES
         assert all(counts), counts  # both workers took part: the claims really raced
-        assert len(channel.sent) == REPLIES
-        assert sorted(channel.sent) == sorted(
+        assert len(sent) == REPLIES
+        assert sorted(sent) == sorted(
             f"Balasan petugas Dinkes (LKT-TWOW22):\nbalasan {n}" for n in range(REPLIES)
         )
         # A second pass finds nothing left to send.
