@@ -8,6 +8,7 @@ caller applies in the same transaction that stores the new state.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -721,11 +722,25 @@ class _TurnBuilder:
                     for b in step.buttons
                 ] + [self._nav_row(back=False, cancel=False)]
             if follow is None:
+                self._provenance()
                 self.state.history = []
                 return
             ref = follow
         logger.error("flow loop at %s: more than %d steps in one turn", ref, MAX_STEPS_PER_TURN)
         self._generic_error()
+
+    def _provenance(self) -> None:
+        """Under the answer that ends an intent: its sources and who verified it, or that
+        nobody did yet (issue 14). The bot's own interface intents carry no facts."""
+        intent = self.flows.intents.get(self.state.intent or "")
+        if intent is None or intent.interface or not self.messages:
+            return
+        flow = self.flows.flows.get(intent.flow)
+        footer = self.render.provenance(
+            intent, flow.opd if flow else None, self.state.locale, self.now
+        )
+        last = self.messages[-1]
+        self.messages[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{footer}")
 
     def _generic_error(self) -> None:
         self.state.reset()

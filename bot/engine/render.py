@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.dates import format_date, get_day_names
 
-from bot.flows.model import LocalList, LocalText, ServiceInfo
+from bot.flows.model import Intent, LocalList, LocalText, ServiceInfo
 from bot.i18n import DEFAULT_LOCALE, N_, Translator
 from bot.region import WEEKDAYS, Office, Region
 
@@ -271,16 +271,61 @@ class Renderer:
                 place.append(pick(office.note, locale))
             sections.append("\n".join(place))
         bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))
-        opd = self.region.opds.get(opd_key or "")
-        checked = format_date(dt.date.fromisoformat(info.checked), "d MMMM y", locale=locale)
-        legal, informant = self.t(locale, N_("Dasar hukum")), self.t(locale, N_("Informasi dari"))
-        checked_label = self.t(locale, N_("Terakhir diperiksa"))
-        source = [f"{legal}: {'; '.join(info.legal_basis)}"]
-        if opd is not None:
-            source.append(f"{informant}: {pick(opd.name, locale)}")
-        source.append(f"{checked_label}: {checked}")
-        sections.append("\n".join(source))
+        # Only the law here: who vouches for the answer is the intent's provenance, added
+        # under the answer by the engine (never "Informasi dari" an office that checked
+        # nothing, issue 14).
+        legal = self.t(locale, N_("Dasar hukum"))
+        sections.append(f"{legal}: {'; '.join(info.legal_basis)}")
         return self.text(info.title, context, locale), "\n\n".join(s for s in sections if s)
+
+    # -- provenance ----------------------------------------------------------------------
+
+    def provenance(
+        self, intent: Intent, opd_key: str | None, locale: str, now: dt.datetime
+    ) -> str:
+        """Where an answer comes from and whether its OPD confirmed it (issue 14), plainly:
+        the sources, then "Diperiksa oleh <OPD> pada <tanggal>" (WIT) with a warning once the
+        review is overdue, or "Belum diverifikasi oleh <OPD>" and what to do instead."""
+        lines = [f"{self.t(locale, N_('Sumber'))}: {'; '.join(intent.sources)}"]
+        review = intent.review
+        if review is not None:
+            opd = self.region.opds.get(review.opd)
+            lines.append(
+                self.t(
+                    locale,
+                    N_("Diperiksa oleh {agency} pada {date}."),
+                    agency=opd.short if opd is not None else review.opd,
+                    date=self._date(review.on, locale),
+                )
+            )
+            if self.region.now(now).date() > dt.date.fromisoformat(review.due):
+                lines.append(
+                    self.t(
+                        locale,
+                        N_(
+                            "Sudah lewat jadwal pemeriksaan ulang ({date}); informasi ini "
+                            "mungkin berubah, pastikan di kantornya."
+                        ),
+                        date=self._date(review.due, locale),
+                    )
+                )
+        else:
+            opd = self.region.opds.get(opd_key or "")
+            lines.append(
+                self.t(
+                    locale,
+                    N_(
+                        "Belum diverifikasi oleh {agency}: disusun dari sumber di atas. "
+                        "Pastikan di kantornya sebelum berangkat."
+                    ),
+                    agency=opd.short if opd is not None else self.t(locale, N_("OPD")),
+                )
+            )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _date(value: str, locale: str) -> str:
+        return format_date(dt.date.fromisoformat(value), "d MMMM y", locale=locale)
 
 
 def _clock(value: dt.time) -> str:

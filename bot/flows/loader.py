@@ -6,6 +6,7 @@ file and line), so a half-edited flow never replaces a working one.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import re
@@ -23,6 +24,7 @@ from bot.flows.model import (
     LocalList,
     LocalText,
     Option,
+    Review,
     ServiceInfo,
     Step,
 )
@@ -479,7 +481,9 @@ def _read_flow(
         if not isinstance(raw, dict):
             checker.error(name, line, N_("intent memerlukan 'id', 'title' dan 'start'"))
             continue
-        checker.unknown_keys(raw, {"id", "title", "start"}, name, "intent")
+        checker.unknown_keys(
+            raw, {"id", "title", "start", "sources", "review", "interface"}, name, "intent"
+        )
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not _INTENT_PATTERN.match(intent_id):
             checker.error(
@@ -503,7 +507,12 @@ def _read_flow(
         )
         if start is None:
             continue
-        intents[intent_id] = Intent(intent_id, title, start, str(flow_id), name, line)
+        interface = raw.get("interface") is True
+        sources = () if interface else _read_sources(checker, name, raw, intent_id, line)
+        review = _read_review(checker, name, raw, intent_id) if "review" in raw else None
+        intents[intent_id] = Intent(
+            intent_id, title, start, str(flow_id), name, line, sources, review, interface
+        )
         intent_ids.append(intent_id)
     flows[str(flow_id)] = Flow(
         str(flow_id), opd if isinstance(opd, str) else None, name, tuple(intent_ids)
@@ -942,3 +951,55 @@ def _check_nlu(
                     intent=intent.id,
                     file=f"flows/nlu/{DEFAULT_LOCALE}.yaml",
                 )
+
+
+def _read_sources(
+    checker: _Checker, path: str, raw: dict[str, Any], where: str, line: int
+) -> tuple[str, ...]:
+    """Where an intent's facts come from (issue 14): required, a non-empty list of plain
+    strings, shown to citizens under every answer. Only ``interface: true`` intents (the
+    bot's own menus and small talk) have none."""
+    sources = raw.get("sources")
+    if not (
+        isinstance(sources, list)
+        and sources
+        and all(isinstance(x, str) and x.strip() for x in sources)
+    ):
+        checker.error(
+            path,
+            line_of(raw, "sources") if "sources" in raw else line,
+            N_("{where}.sources: wajib, daftar sumber yang tidak kosong, seperti {example}"),
+            where=where,
+            example="['UU 23/2006 jo. UU 24/2013', 'Perpres 96/2018']",
+        )
+        return ()
+    return tuple(s.strip() for s in sources)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _read_review(checker: _Checker, path: str, raw: dict[str, Any], where: str) -> Review | None:
+    """``review: {opd: KEY, on: TTTT-BB-HH, due: TTTT-BB-HH}``, written by the console's
+    "Sudah benar" (bot/console/review.py); due must come after on."""
+    value = raw.get("review")
+    line = line_of(raw, "review")
+    problem = N_("{where}.review: harus {{opd: OPD, on: TTTT-BB-HH, due: TTTT-BB-HH}}")
+    if not isinstance(value, dict) or set(value) != {"opd", "on", "due"}:
+        checker.error(path, line, problem, where=where)
+        return None
+    opd, on, due = (str(value[k]) for k in ("opd", "on", "due"))
+    try:
+        ordered = _DATE.fullmatch(on) and _DATE.fullmatch(due) and on < due
+        dt.date.fromisoformat(on), dt.date.fromisoformat(due)
+    except ValueError:
+        ordered = False
+    if not ordered:
+        checker.error(path, line, problem, where=where)
+        return None
+    if checker.known.opds and opd not in checker.known.opds:
+        checker.error(
+            path, line, N_("{where}.review.opd: opd {opd!r} tidak dikenal"), where=where, opd=opd
+        )
+        return None
+    return Review(opd, on, due)
