@@ -58,6 +58,7 @@ STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
 DEFAULT_TIMEOUT = dt.timedelta(minutes=30)
+CARD_KEY = "_card"  # context: the service card whose section buttons are shown
 MAX_STEPS_PER_TURN = 40  # a loop in a flow must not hang the bot
 MAX_TEXT_CHARS = 4000  # longer messages are cut before matching; nobody is refused for length
 NAV_MENU, NAV_BACK, NAV_CANCEL = "n:menu", "n:back", "n:cancel"
@@ -252,6 +253,7 @@ class _TurnBuilder:
         self.entities: dict[str, str] = {}
         # The citizen's saved language while this turn answers in the message's own one.
         self.saved_locale: str | None = None
+        self.card_shown = False  # a service card was rendered in this turn
 
     # -- output --------------------------------------------------------------------------
 
@@ -386,6 +388,8 @@ class _TurnBuilder:
             await self._start_intent(rest, via="button")
         elif kind == "g":
             await self._goto(rest)
+        elif kind == "d":
+            await self._card_section(rest)
         elif kind == "o" and step is not None and step.type == "choice":
             await self._choose(step, int(rest.split(".")[1]))
         else:
@@ -711,7 +715,12 @@ class _TurnBuilder:
                 self._prompt(step)
                 return
             follow = await self._run_one(step)
-            if step.buttons and follow is None:
+            if follow is None and self.card_shown:
+                # A service card was shown in this run (last, or before a status list): its
+                # section buttons come first.
+                self.buttons = [*self._card_rows(), *self._step_rows(step)]
+                self.buttons.append(self._nav_row(back=False, cancel=False))
+            elif step.buttons and follow is None:
                 self.buttons = [
                     (
                         Button(
@@ -728,6 +737,39 @@ class _TurnBuilder:
             ref = follow
         logger.error("flow loop at %s: more than %d steps in one turn", ref, MAX_STEPS_PER_TURN)
         self._generic_error()
+
+    def _step_rows(self, step: Step) -> list[tuple[Button, ...]]:
+        locale = self.state.locale
+        return [
+            (Button(self.render.text(b.label, self.state.context, locale), f"g:{b.goto}"),)
+            for b in step.buttons
+        ]
+
+    def _card_rows(self, *, skip: str | None = None) -> list[tuple[Button, ...]]:
+        """The section buttons under a service card, two a row (issue 14, item 5)."""
+        buttons = [
+            Button(label, f"d:{key}")
+            for key, label in self.render.card_sections(self.state.locale)
+            if key != skip
+        ]
+        return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+    async def _card_section(self, key: str) -> None:
+        """One section of the last service card, with the other sections' buttons under it;
+        the provenance follows every section, as it follows the card."""
+        step = self.flows.steps.get(str(self.state.context.get(CARD_KEY, "")))
+        if step is None or step.service is None or key not in dict(self.render.SECTIONS):
+            self.say(self.t(STALE_BUTTON))
+            await self._reprompt()
+            return
+        self.log("card_section", {"step": step.ref, "section": key})
+        title, body = self.render.card_section(
+            step.service, key, self.state.context, self.state.locale, self.now
+        )
+        self.say(body, title=title)
+        self._provenance()
+        self.buttons = [*self._card_rows(skip=key), *self._step_rows(step)]
+        self.buttons.append(self._nav_row(back=False, cancel=False))
 
     def _provenance(self) -> None:
         """Under the answer that ends an intent: its sources and who verified it, or that
@@ -758,6 +800,8 @@ class _TurnBuilder:
             opd = self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None
             title, body = self.render.service(step.service, opd, context, locale, self.now)
             self.say(body, title=title)
+            context[CARD_KEY] = step.ref  # its section buttons show this card's details
+            self.card_shown = True
             return step.next
         if step.type == "end":
             if step.text:

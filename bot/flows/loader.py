@@ -75,7 +75,7 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
             "legal_basis",
             "checked",
         },
-        {"bring", "procedure", "notes", "next", "text"},
+        {"bring", "procedure", "notes", "next", "text", "proxy"},
     ),
     "choice": ({"text"}, {"options", "options_from", "save_as", "next"}),
     "input": ({"text", "validator", "save_as", "next"}, {"entity", "help"}),
@@ -797,6 +797,8 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
         for key in ("bring", "procedure", "notes")
         if key in raw
     }
+    if "proxy" in raw:
+        optional["proxy"] = checker.text(raw, "proxy", path, where)
     office = raw.get("office")
     if checker.known.offices and office not in checker.known.offices:
         checker.error(

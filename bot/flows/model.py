@@ -62,6 +62,7 @@ class ServiceInfo:
     bring: LocalList | None = None
     procedure: LocalList | None = None
     notes: LocalList | None = None
+    proxy: LocalText | None = None  # "Bisa diwakilkan?": whether someone else may apply
 
 
 @dataclass(frozen=True, slots=True)
