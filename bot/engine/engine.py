@@ -58,6 +58,10 @@ STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
 DEFAULT_TIMEOUT = dt.timedelta(minutes=30)
+SAMPLE_DATA = N_(
+    "Contoh data (sandbox): jadwal, status dan nomor di atas dibuat untuk uji coba, bukan data "
+    "asli OPD."
+)
 CARD_KEY = "_card"  # context: the service card whose section buttons are shown
 MAX_STEPS_PER_TURN = 40  # a loop in a flow must not hang the bot
 MAX_TEXT_CHARS = 4000  # longer messages are cut before matching; nobody is refused for length
@@ -254,6 +258,7 @@ class _TurnBuilder:
         # The citizen's saved language while this turn answers in the message's own one.
         self.saved_locale: str | None = None
         self.card_shown = False  # a service card was rendered in this turn
+        self.sample_shown = False  # an answer of this turn used the sandbox's example data
 
     # -- output --------------------------------------------------------------------------
 
@@ -781,6 +786,8 @@ class _TurnBuilder:
         footer = self.render.provenance(
             intent, flow.opd if flow else None, self.state.locale, self.now
         )
+        if self.sample_shown:
+            footer = self.t(SAMPLE_DATA) + "\n" + footer
         last = self.messages[-1]
         self.messages[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{footer}")
 
@@ -860,6 +867,8 @@ class _TurnBuilder:
                 logger.exception("action %s failed", name)
                 result = ActionResult("unavailable")
         self.log("action", {"action": name, "outcome": result.outcome})
+        if result.data.get("sample") is True:
+            self.sample_shown = True  # the answer says it is example data (bot/local.py)
         if result.outcome == "unavailable" and result.data.get("reason") == "not_configured":
             # Not an outage: the agency's system was never connected (issue 14).
             self.say(self.render.not_connected(str(result.data.get("opd", "")), locale))
