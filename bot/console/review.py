@@ -44,6 +44,9 @@ class QueueItem:
 
 
 def owner(flows: FlowSet, intent: Intent) -> str:
+    """The OPD that answers for an intent: its own ``opd``, else its flow's."""
+    if intent.opd:
+        return intent.opd
     flow = flows.flows.get(intent.flow)
     return (flow.opd if flow else None) or ""
 

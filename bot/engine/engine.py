@@ -783,9 +783,8 @@ class _TurnBuilder:
         if intent is None or intent.interface or not self.messages:
             return
         flow = self.flows.flows.get(intent.flow)
-        footer = self.render.provenance(
-            intent, flow.opd if flow else None, self.state.locale, self.now
-        )
+        owner = intent.opd or (flow.opd if flow else None)
+        footer = self.render.provenance(intent, owner, self.state.locale, self.now)
         if self.sample_shown:
             footer = self.t(SAMPLE_DATA) + "\n" + footer
         last = self.messages[-1]

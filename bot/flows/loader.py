@@ -482,7 +482,7 @@ def _read_flow(
             checker.error(name, line, N_("intent memerlukan 'id', 'title' dan 'start'"))
             continue
         checker.unknown_keys(
-            raw, {"id", "title", "start", "sources", "review", "interface"}, name, "intent"
+            raw, {"id", "title", "start", "sources", "review", "interface", "opd"}, name, "intent"
         )
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not _INTENT_PATTERN.match(intent_id):
@@ -510,8 +510,20 @@ def _read_flow(
         interface = raw.get("interface") is True
         sources = () if interface else _read_sources(checker, name, raw, intent_id, line)
         review = _read_review(checker, name, raw, intent_id) if "review" in raw else None
+        owner = raw.get("opd")
+        if owner is not None and (
+            not isinstance(owner, str) or (checker.known.opds and owner not in checker.known.opds)
+        ):
+            checker.error(
+                name,
+                line_of(raw, "opd"),
+                N_("{where}.opd: opd {opd!r} tidak dikenal"),
+                where=intent_id,
+                opd=owner,
+            )
+            owner = None
         intents[intent_id] = Intent(
-            intent_id, title, start, str(flow_id), name, line, sources, review, interface
+            intent_id, title, start, str(flow_id), name, line, sources, review, interface, owner
         )
         intent_ids.append(intent_id)
     flows[str(flow_id)] = Flow(

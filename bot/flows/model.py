@@ -114,6 +114,9 @@ class Intent:
     # The bot's own interface (the menu, the language choice, small talk): no facts of an
     # OPD, so nothing to source or verify. tests/engine/test_provenance.py pins the list.
     interface: bool = False
+    # The OPD that answers for the intent when it is not the flow's (BPJS PBI: Dinsos, in the
+    # health flow): named in the provenance and owner of the answer in the review queue.
+    opd: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,8 @@ def test_an_intent_without_sources_is_refused_with_file_and_line() -> None:
     with pytest.raises(FlowSetError) as caught:
         build_flow_set(broken, KNOWN)
     problems = [e for e in caught.value.errors if "dinkes.surat_sehat.sources" in e.message]
-    assert [(e.path, e.line) for e in problems] == [("dinkes.yaml", 26)], caught.value.errors
+    line = broken["dinkes.yaml"].splitlines().index("  - id: dinkes.surat_sehat") + 1
+    assert [(e.path, e.line) for e in problems] == [("dinkes.yaml", line)], caught.value.errors
 
 
 @module_loop

@@ -120,6 +120,11 @@ CASES: dict[str, tuple[Callable[[str], str], tuple[str, int], str]] = {
         ("review:", 1),
         "umum.menu.review",
     ),
+    "intent answered by an unknown OPD": (
+        edit('sources: ["Contoh sumber"]', "sources: [x]\n    opd: dinas_x"),
+        ("opd: dinas_x", 1),
+        "umum.menu.opd",
+    ),
     "review by an unknown OPD": (
         edit(
             'sources: ["Contoh sumber"]',
