@@ -13,6 +13,7 @@ file of their own OPD (``may_edit``), admins every file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.flows.loader import answer_digest
 from bot.flows.model import REVIEW_DUE_DAYS, FlowSet, Intent, Review
 from bot.staff.roles import audit
 from bot.storage.models import AuditLog
@@ -40,7 +42,7 @@ class QueueItem:
 
     intent: Intent
     opd: str  # the owning OPD (the flow's)
-    status: str  # "belum" (never confirmed) | "terverifikasi" | "lewat" (review overdue)
+    status: str  # "belum" (never) | "terverifikasi" | "lewat" (overdue) | "diubah" (edited since)
 
 
 def owner(flows: FlowSet, intent: Intent) -> str:
@@ -52,6 +54,8 @@ def owner(flows: FlowSet, intent: Intent) -> str:
 
 
 def status_of(intent: Intent, today: dt.date) -> str:
+    if intent.review_stale:
+        return "diubah"
     if intent.review is None:
         return "belum"
     return "lewat" if today > dt.date.fromisoformat(intent.review.due) else "terverifikasi"
@@ -60,7 +64,7 @@ def status_of(intent: Intent, today: dt.date) -> str:
 def queue(flows: FlowSet, opds: list[str] | None, today: dt.date) -> list[QueueItem]:
     """The answers of ``opds`` (None: every OPD, for admins) with something to do first:
     overdue, then never confirmed, then confirmed; interface intents have nothing to verify."""
-    order = {"lewat": 0, "belum": 1, "terverifikasi": 2}
+    order = {"lewat": 0, "diubah": 1, "belum": 2, "terverifikasi": 3}
     items = [
         QueueItem(intent, owner(flows, intent), status_of(intent, today))
         for intent in flows.intents.values()
@@ -108,7 +112,7 @@ def with_review(sources: Mapping[str, str], intent: Intent, review: Review) -> d
     block = [line for line in lines[start + 1 : end] if not line.startswith("    review:")]
     entry = (
         f"    review: {{opd: {review.opd}, on: {json.dumps(review.on)}, "
-        f"due: {json.dumps(review.due)}}}"
+        f"due: {json.dumps(review.due)}, answer: {json.dumps(review.answer)}}}"
     )
     new = dict(sources)
     new[intent.path] = "\n".join([*lines[: start + 1], *block, entry, *lines[end:]]) + "\n"
@@ -133,7 +137,10 @@ async def confirm(
     who confirmed what (the audit row is kept when the person erases their data)."""
     flows = versions.current
     intent = flows.intents[intent_id]
-    review = new_review(opd, now, versions.loket.region)
+    review = dataclasses.replace(
+        new_review(opd, now, versions.loket.region),
+        answer=answer_digest(flows.steps, flows.intents, intent),
+    )
     info = await versions.publish(
         with_review(flows.sources, intent, review),
         author_user_id=author_user_id,

@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "belum": "Belum diverifikasi",
     "terverifikasi": "Sudah diverifikasi",
     "lewat": "Lewat jadwal pemeriksaan ulang",
+    "diubah": "Diubah setelah diperiksa; warga melihatnya belum diverifikasi, periksa lagi",
 }
 MAX_STEPS = 8
 

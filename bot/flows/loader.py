@@ -6,6 +6,7 @@ file and line), so a half-edited flow never replaces a working one.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -354,6 +355,7 @@ def build_flow_set(sources: Mapping[str, str], known: KnownNames) -> FlowSet:
     _cross_check(checker, steps, intents, nlu, nlu_lines, broken, broken_steps)
     if checker.errors:
         raise FlowSetError(checker.errors)
+    _expire_edited_reviews(steps, intents)
     return FlowSet(
         flows=flows,
         steps=steps,
@@ -854,6 +856,38 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
     )
 
 
+def answer_digest(steps: Mapping[str, Step], intents: Mapping[str, Intent], intent: Intent) -> str:
+    """A digest of everything an intent can say: its sources and the steps reachable from
+    its start without entering another intent (positions left out, so moving lines is no
+    change). A review records it; editing the answer changes it (issue 14)."""
+    starts = {i.start for i in intents.values() if i.id != intent.id}
+    seen: list[str] = []
+    queue = [intent.start]
+    while queue:
+        ref = queue.pop(0)
+        if ref in seen or ref in starts or ref not in steps:
+            continue
+        seen.append(ref)
+        queue.extend(_targets(steps[ref]))
+    content = repr(
+        (
+            intent.sources,
+            intent.opd,
+            [dataclasses.replace(steps[ref], line=0, path="") for ref in sorted(seen)],
+        )
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def _expire_edited_reviews(steps: Mapping[str, Step], intents: dict[str, Intent]) -> None:
+    """A review whose recorded wording differs from the current one no longer vouches for
+    it: the intent is shown as not verified (and the console asks for a new check)."""
+    for intent_id, intent in list(intents.items()):
+        review = intent.review
+        if review is not None and review.answer != answer_digest(steps, intents, intent):
+            intents[intent_id] = dataclasses.replace(intent, review=None, review_stale=True)
+
+
 def _targets(step: Step) -> Iterable[str]:
     if step.next:
         yield step.next
@@ -998,8 +1032,15 @@ def _read_review(checker: _Checker, path: str, raw: dict[str, Any], where: str) 
     "Sudah benar" (bot/console/review.py); due must come after on."""
     value = raw.get("review")
     line = line_of(raw, "review")
-    problem = N_("{where}.review: harus {{opd: OPD, on: TTTT-BB-HH, due: TTTT-BB-HH}}")
-    if not isinstance(value, dict) or set(value) != {"opd", "on", "due"}:
+    problem = N_(
+        "{where}.review: harus {{opd: OPD, on: TTTT-BB-HH, due: TTTT-BB-HH, answer: DIGEST}}"
+    )
+    if not isinstance(value, dict) or not {"opd", "on", "due"} <= set(value) <= {
+        "opd",
+        "on",
+        "due",
+        "answer",
+    }:
         checker.error(path, line, problem, where=where)
         return None
     opd, on, due = (str(value[k]) for k in ("opd", "on", "due"))
@@ -1016,4 +1057,4 @@ def _read_review(checker: _Checker, path: str, raw: dict[str, Any], where: str) 
             path, line, N_("{where}.review.opd: opd {opd!r} tidak dikenal"), where=where, opd=opd
         )
         return None
-    return Review(opd, on, due)
+    return Review(opd, on, due, str(value.get("answer", "")))

@@ -47,6 +47,9 @@ class Review:
     opd: str  # the OPD that confirmed it (a key of ``opds`` in the region file)
     on: str  # the day it was confirmed, YYYY-MM-DD, WIT
     due: str  # the day it is due for another review, YYYY-MM-DD (default on + 180 days)
+    # A digest of the wording that was confirmed (``answer_digest``): when the answer is
+    # edited afterwards the review no longer applies and citizens read "belum diverifikasi".
+    answer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +117,8 @@ class Intent:
     # The bot's own interface (the menu, the language choice, small talk): no facts of an
     # OPD, so nothing to source or verify. tests/engine/test_provenance.py pins the list.
     interface: bool = False
+    # The review was made for a wording that has changed since: shown as not verified.
+    review_stale: bool = False
     # The OPD that answers for the intent when it is not the flow's (BPJS PBI: Dinsos, in the
     # health flow): named in the provenance and owner of the answer in the review queue.
     opd: str | None = None

@@ -7,6 +7,7 @@ citizen can reach by buttons is checked, not a sample.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -16,7 +17,13 @@ from bot.app import Loket
 from bot.console.review import new_review, with_review
 from bot.engine.engine import Turn
 from bot.engine.messages import Inbound
-from bot.flows.loader import FLOWS_DIR, FlowSetError, build_flow_set, read_flow_sources
+from bot.flows.loader import (
+    FLOWS_DIR,
+    FlowSetError,
+    answer_digest,
+    build_flow_set,
+    read_flow_sources,
+)
 from bot.flows.model import Review
 from tests.support.app import FakeClock, offline_known, project_flow_set, running_loket
 from tests.support.conversation import Conversation
@@ -103,9 +110,10 @@ async def test_a_verified_answer_names_the_opd_and_date_until_it_is_overdue(
         flows = loket.runtime.current().flows
         review = new_review("disdukcapil", clock(), loket.region)
         assert review == Review("disdukcapil", "2026-12-04", "2027-06-02")
-        loket.reload_flows(
-            with_review(flows.sources, flows.intents["disdukcapil.ktp_baru"], review)
-        )
+        intent = flows.intents["disdukcapil.ktp_baru"]
+        digest = answer_digest(flows.steps, flows.intents, intent)
+        reviewed = with_review(flows.sources, intent, dataclasses.replace(review, answer=digest))
+        loket.reload_flows(reviewed)
         chat = Conversation(loket)
         await chat.send("syarat bikin ktp baru")
         assert "Diperiksa oleh Disdukcapil pada 4 Desember 2026." in chat.last_text
@@ -118,3 +126,20 @@ async def test_a_verified_answer_names_the_opd_and_date_until_it_is_overdue(
         # Another intent of the same OPD is still plainly unverified.
         await chat.send("syarat kk baru")
         assert "Belum diverifikasi oleh Disdukcapil" in chat.last_text
+        # Editing the confirmed answer afterwards voids the review: the new wording was
+        # never checked. Editing another answer does not.
+        other = reviewed["disdukcapil.yaml"].replace(
+            "Pisah KK dari orang tua", "Pisah KK dari orang tua Anda", 1
+        )
+        assert other != reviewed["disdukcapil.yaml"]
+        flows = loket.reload_flows({**reviewed, "disdukcapil.yaml": other})
+        assert flows.intents["disdukcapil.ktp_baru"].review is not None
+        edited = reviewed["disdukcapil.yaml"].replace(
+            "KTP-el berlaku seumur hidup.", "KTP-el berlaku seumur hidup, tanpa diperpanjang.", 1
+        )
+        assert edited != reviewed["disdukcapil.yaml"]
+        flows = loket.reload_flows({**reviewed, "disdukcapil.yaml": edited})
+        assert flows.intents["disdukcapil.ktp_baru"].review_stale
+        await chat.send("syarat bikin ktp baru")
+        assert "Belum diverifikasi oleh Disdukcapil" in chat.last_text
+        assert "Diperiksa oleh" not in chat.last_text
