@@ -525,7 +525,16 @@ def _read_flow(
             )
             owner = None
         intents[intent_id] = Intent(
-            intent_id, title, start, str(flow_id), name, line, sources, review, interface, owner
+            intent_id,
+            title,
+            start,
+            str(flow_id),
+            name,
+            line,
+            sources=sources,
+            review=review,
+            interface=interface,
+            opd=owner,
         )
         intent_ids.append(intent_id)
     flows[str(flow_id)] = Flow(
