@@ -341,7 +341,8 @@ class Renderer:
         """Where an answer comes from and whether its OPD confirmed it (issue 14), plainly:
         the sources, then "Diperiksa oleh <OPD> pada <tanggal>" (WIT) with a warning once the
         review is overdue, or "Belum diverifikasi oleh <OPD>" and what to do instead."""
-        lines = [f"{self.t(locale, N_('Sumber'))}: {'; '.join(intent.sources)}"]
+        label = self.t(locale, N_("Sumber"))  # outside the f-string, so Babel extracts it
+        lines = [f"{label}: {'; '.join(intent.sources)}"]
         review = intent.review
         if review is not None:
             opd = self.region.opds.get(review.opd)
