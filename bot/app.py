@@ -21,6 +21,7 @@ from bot.flows.model import FlowSet
 from bot.frontdesk import Clock, FrontDesk, system_clock
 from bot.handoff.service import Handoff
 from bot.i18n import Translator
+from bot.local import mark_sample, sandbox_opds
 from bot.nlu.matcher import IntentNLU, Matcher
 from bot.notify.actions import register_follow_actions
 from bot.notify.source import StatusSource
@@ -197,6 +198,11 @@ async def open_loket(
         )
         clients = await stack.enter_async_context(OpdClients.open(integration_settings))
         registry = build_registry(region, translator, clients, session_factory, clock)
+        # Answers from the sandbox are example data and say so (issue 14, item 1).
+        mark_sample(
+            registry,
+            sandbox_opds(integration_env if integration_env is not None else settings.env),
+        )
         flows = await _initial_flows(session_factory, settings, known_names(registry, region))
         runtime = FlowRuntime(build_engine(flows, registry, region, translator, settings))
         frontdesk = FrontDesk(

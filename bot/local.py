@@ -9,10 +9,12 @@ URL answers that the bot cannot check it yet, with the office's real contacts.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+from bot.registry import Action, ActionCall, ActionResult, Registry
 from integrations.sandbox import SANDBOX_TOKEN, create_sandbox_app, start_sandbox
 from integrations.settings import OPD_NAMES
 
@@ -29,6 +31,29 @@ def sandbox_wanted(env: Mapping[str, str], *, telegram: bool) -> bool:
 def unconnected_opds(env: Mapping[str, str]) -> list[str]:
     """The agencies whose system is not configured, for the warning at start."""
     return [opd for opd in OPD_NAMES if not env.get(f"{opd.upper()}_API_URL", "").strip()]
+
+
+def sandbox_opds(env: Mapping[str, str]) -> frozenset[str]:
+    """The agencies whose answers come from the sandbox (its token), so they are shown as
+    example data (issue 14): in the local mode, or any setup pointed at it by hand."""
+    return frozenset(
+        opd for opd in OPD_NAMES if env.get(f"{opd.upper()}_API_TOKEN") == SANDBOX_TOKEN
+    )
+
+
+def mark_sample(registry: Registry, opds: frozenset[str]) -> None:
+    """Wraps the actions of ``opds`` so each result carries ``sample: True``; the engine then
+    labels the answer "Contoh data (sandbox)". Nothing changes for a real agency."""
+    for name in sorted(registry.action_names):
+        if name.split(".", 1)[0] not in opds:
+            continue
+        inner = registry.action(name)
+
+        async def marked(call: ActionCall, inner: Action = inner) -> ActionResult:
+            result = await inner(call)
+            return dataclasses.replace(result, data={**result.data, "sample": True})
+
+        registry.replace_action(name, marked)
 
 
 def sandbox_env(base_url: str, *, timeout: float | None = None) -> dict[str, str]:

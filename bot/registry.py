@@ -75,6 +75,12 @@ class Registry:
             raise ValueError(f"action {name!r} registered twice")
         self._actions[name] = action
 
+    def replace_action(self, name: str, action: Action) -> None:
+        """Swaps a registered action for a wrapper of it (bot/local.py marks sandbox data)."""
+        if name not in self._actions:
+            raise KeyError(name)
+        self._actions[name] = action
+
     def validator(self, name: str) -> Validator:
         return self._validators[name]
 

@@ -26,7 +26,7 @@ from bot.broadcast.compose import STATUS_WORDS
 from bot.broadcast.message import render_announcement
 from bot.broadcast.verify import plain
 from bot.broadcast.when import SendTimeError, parse_send_time
-from bot.console import analytics, inbox
+from bot.console import analytics, inbox, review, review_pages
 from bot.console.auth import ConsoleAuth, Session
 from bot.console.html import csrf_field, esc, page, table, wit
 from bot.console.preview import preview_turn, replace_file
@@ -97,6 +97,8 @@ class Console:
         r.add_get("/analitik", analytics_page)
         r.add_get("/analitik.csv", analytics_csv)
         r.add_post("/analitik/contoh", analytics_add_example)
+        r.add_get("/periksa", review_show)
+        r.add_post("/periksa", review_submit)
         r.add_get("/pengumuman", announcements_page)
         r.add_post("/pengumuman", announcements_submit)
         r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
@@ -254,10 +256,14 @@ async def home(request: web.Request) -> web.Response:
             f'<li><a href="{BASE}/alur">Alur percakapan</a> dan '
             f'<a href="{BASE}/alur/versi">versinya</a></li>'
         )
+    items.append(f'<li><a href="{BASE}/periksa">Periksa jawaban</a> (verifikasi OPD)</li>')
     items.append(f'<li><a href="{BASE}/pengumuman">Pengumuman</a></li>')
     items.append(f'<li><a href="{BASE}/analitik">Analitik</a></li>')
-    flows = _console(request).versions.current
-    body = (
+    console = _console(request)
+    flows = console.versions.current
+    today = console.loket.region.now(console.clock()).date()
+    reminder = review_pages.banner(flows, None if roles.is_admin else roles.opds, today)
+    body = reminder + (
         f"<p>Anda masuk sebagai {esc(who)}. Versi alur berjalan: "
         f"<code>{esc(flows.version)}</code>.</p><ul>{''.join(items)}</ul>"
     )
@@ -346,10 +352,19 @@ def _editor(
     return page(f"Sunting {name}", "".join(parts), session)
 
 
+def _may_not_edit(request: web.Request, name: str) -> web.Response | None:
+    """Admins edit every file; staff the flow file of their own OPD (issue 14: "Perlu
+    diubah" in the review queue opens the editor)."""
+    flows = _console(request).versions.current
+    if not review.may_edit(_session(request).roles, flows, name):
+        return _refuse(request, 403, "Halaman ini hanya untuk admin atau staf OPD pemilik alur.")
+    return None
+
+
 async def flow_edit(request: web.Request) -> web.Response:
-    if (refused := _admin_only(request)) is not None:
-        return refused
     name = request.query.get("file", "")
+    if (refused := _may_not_edit(request, name)) is not None:
+        return refused
     sources = _console(request).versions.current.sources
     if name not in sources:
         return _refuse(request, 404, "Berkas alur tidak dikenal.")
@@ -358,11 +373,11 @@ async def flow_edit(request: web.Request) -> web.Response:
 
 async def flow_submit(request: web.Request) -> web.Response:
     """``do=validasi``: check only. ``do=terbitkan``: check, then publish a new version."""
-    if (refused := _admin_only(request)) is not None:
+    name = request.query.get("file", "")
+    if (refused := _may_not_edit(request, name)) is not None:
         return refused
     console = _console(request)
     session = _session(request)
-    name = request.query.get("file", "")
     current = console.versions.current.sources
     if name not in current:
         return _refuse(request, 404, "Berkas alur tidak dikenal.")
@@ -391,8 +406,6 @@ async def flow_submit(request: web.Request) -> web.Response:
 
 
 async def flow_preview(request: web.Request) -> web.Response:
-    if (refused := _admin_only(request)) is not None:
-        return refused
     console = _console(request)
     try:
         payload = await request.json()
@@ -402,6 +415,8 @@ async def flow_preview(request: web.Request) -> web.Response:
         return web.json_response({"errors": ["permintaan tidak sah"]}, status=400)
     current = console.versions.current.sources
     name = str(payload.get("file", ""))
+    if not review.may_edit(_session(request).roles, console.versions.current, name):
+        return web.json_response({"errors": ["hanya untuk admin atau staf OPD"]}, status=403)
     if name not in current:
         return web.json_response({"errors": ["berkas tidak dikenal"]}, status=404)
     sources = replace_file(current, name, str(payload.get("content", "")))
@@ -598,6 +613,14 @@ async def _report(request: web.Request) -> analytics.Report:
         return await analytics.build_report(
             db, now=console.clock(), opds=None if roles.is_admin else roles.opds
         )
+
+
+async def review_show(request: web.Request) -> web.Response:
+    return await review_pages.show(request, _console(request), _session(request))
+
+
+async def review_submit(request: web.Request) -> web.Response:
+    return await review_pages.submit(request, _console(request), _session(request))
 
 
 async def analytics_page(request: web.Request) -> web.Response:

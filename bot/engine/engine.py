@@ -8,6 +8,7 @@ caller applies in the same transaction that stores the new state.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -66,6 +67,11 @@ STALE_BUTTON = N_(
     "Tombol itu sudah tidak berlaku. Silakan pilih dari pesan terakhir, atau buka menu."
 )
 DEFAULT_TIMEOUT = dt.timedelta(minutes=30)
+SAMPLE_DATA = N_(
+    "Contoh data (sandbox): jadwal, status dan nomor di atas dibuat untuk uji coba, bukan data "
+    "asli OPD."
+)
+CARD_KEY = "_card"  # context: the service card whose section buttons are shown
 MAX_STEPS_PER_TURN = 40  # a loop in a flow must not hang the bot
 MAX_TEXT_CHARS = 4000  # longer messages are cut before matching; nobody is refused for length
 NAV_MENU, NAV_BACK, NAV_CANCEL = "n:menu", "n:back", "n:cancel"
@@ -260,6 +266,8 @@ class _TurnBuilder:
         self.entities: dict[str, str] = {}
         # The citizen's saved language while this turn answers in the message's own one.
         self.saved_locale: str | None = None
+        self.card_shown = False  # a service card was rendered in this turn
+        self.sample_shown = False  # an answer of this turn used the sandbox's example data
 
     # -- output --------------------------------------------------------------------------
 
@@ -396,6 +404,8 @@ class _TurnBuilder:
             await self._none_of_these()
         elif kind == "g":
             await self._goto(rest)
+        elif kind == "d":
+            await self._card_section(rest)
         elif kind == "o" and step is not None and step.type == "choice":
             await self._choose(step, int(rest.split(".")[1]))
         else:
@@ -750,7 +760,12 @@ class _TurnBuilder:
                 self._prompt(step)
                 return
             follow = await self._run_one(step)
-            if step.buttons and follow is None:
+            if follow is None and self.card_shown:
+                # A service card was shown in this run (last, or before a status list): its
+                # section buttons come first.
+                self.buttons = [*self._card_rows(), *self._step_rows(step)]
+                self.buttons.append(self._nav_row(back=False, cancel=False))
+            elif step.buttons and follow is None:
                 self.buttons = [
                     (
                         Button(
@@ -761,11 +776,59 @@ class _TurnBuilder:
                     for b in step.buttons
                 ] + [self._nav_row(back=False, cancel=False)]
             if follow is None:
+                self._provenance()
                 self.state.history = []
                 return
             ref = follow
         logger.error("flow loop at %s: more than %d steps in one turn", ref, MAX_STEPS_PER_TURN)
         self._generic_error()
+
+    def _step_rows(self, step: Step) -> list[tuple[Button, ...]]:
+        locale = self.state.locale
+        return [
+            (Button(self.render.text(b.label, self.state.context, locale), f"g:{b.goto}"),)
+            for b in step.buttons
+        ]
+
+    def _card_rows(self, *, skip: str | None = None) -> list[tuple[Button, ...]]:
+        """The section buttons under a service card, two a row (issue 14, item 5)."""
+        buttons = [
+            Button(label, f"d:{key}")
+            for key, label in self.render.card_sections(self.state.locale)
+            if key != skip
+        ]
+        return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+
+    async def _card_section(self, key: str) -> None:
+        """One section of the last service card, with the other sections' buttons under it;
+        the provenance follows every section, as it follows the card."""
+        step = self.flows.steps.get(str(self.state.context.get(CARD_KEY, "")))
+        if step is None or step.service is None or key not in dict(self.render.SECTIONS):
+            self.say(self.t(STALE_BUTTON))
+            await self._reprompt()
+            return
+        self.log("card_section", {"step": step.ref, "section": key})
+        title, body = self.render.card_section(
+            step.service, key, self.state.context, self.state.locale, self.now
+        )
+        self.say(body, title=title)
+        self._provenance()
+        self.buttons = [*self._card_rows(skip=key), *self._step_rows(step)]
+        self.buttons.append(self._nav_row(back=False, cancel=False))
+
+    def _provenance(self) -> None:
+        """Under the answer that ends an intent: its sources and who verified it, or that
+        nobody did yet (issue 14). The bot's own interface intents carry no facts."""
+        intent = self.flows.intents.get(self.state.intent or "")
+        if intent is None or intent.interface or not self.messages:
+            return
+        flow = self.flows.flows.get(intent.flow)
+        owner = intent.opd or (flow.opd if flow else None)
+        footer = self.render.provenance(intent, owner, self.state.locale, self.now)
+        if self.sample_shown:
+            footer = self.t(SAMPLE_DATA) + "\n" + footer
+        last = self.messages[-1]
+        self.messages[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{footer}")
 
     def _generic_error(self) -> None:
         self.state.reset()
@@ -783,6 +846,8 @@ class _TurnBuilder:
             opd = self.flows.flows[step.flow].opd if step.flow in self.flows.flows else None
             title, body = self.render.service(step.service, opd, context, locale, self.now)
             self.say(body, title=title)
+            context[CARD_KEY] = step.ref  # its section buttons show this card's details
+            self.card_shown = True
             return step.next
         if step.type == "end":
             if step.text:
@@ -844,6 +909,8 @@ class _TurnBuilder:
                 logger.exception("action %s failed", name)
                 result = ActionResult("unavailable")
         self.log("action", {"action": name, "outcome": result.outcome})
+        if result.data.get("sample") is True:
+            self.sample_shown = True  # the answer says it is example data (bot/local.py)
         if result.outcome == "unavailable" and result.data.get("reason") == "not_configured":
             # Not an outage: the agency's system was never connected (issue 14).
             self.say(self.render.not_connected(str(result.data.get("opd", "")), locale))

@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.dates import format_date, get_day_names
 
-from bot.flows.model import LocalList, LocalText, ServiceInfo
+from bot.flows.model import Intent, LocalList, LocalText, ServiceInfo
 from bot.i18n import DEFAULT_LOCALE, N_, Translator
 from bot.region import WEEKDAYS, Office, Region
 
@@ -224,63 +224,185 @@ class Renderer:
         locale: str,
         now: dt.datetime,
     ) -> tuple[str, str]:
-        """(title, body) of one service answer, the same shape for every service."""
-        sections: list[str] = [self.text(info.summary, context, locale)]
+        """(title, body) of the first card of a service answer (issue 14, item 5): what it
+        is, what it costs and where, one line each, so it fits one phone screen; the rest is
+        behind the buttons of ``card_sections``. The engine adds the provenance under it."""
+        lines = [_first_sentences(self.text(info.summary, context, locale), 2)]
+        cost = self.t(locale, N_("Biaya"))
+        lines.append(f"{cost}: {_short(self.text(info.cost, context, locale))}")
+        office = self.region.offices.get(info.office)
+        if office is not None:
+            place = self.t(locale, N_("Tempat"))
+            lines.append(f"{place}: {pick(office.name, locale)}")
+        lines.append(self.t(locale, N_("Tekan tombol di bawah untuk syarat dan rinciannya.")))
+        return self.text(info.title, context, locale), "\n".join(lines)
 
-        def bullets(heading: str, items: list[str], numbered: bool = False) -> None:
+    # The buttons under a service card: (section key, label), in this order.
+    SECTIONS = (
+        ("syarat", N_("Syarat")),
+        ("biaya", N_("Biaya dan waktu")),
+        ("tempat", N_("Tempat dan jam")),
+        ("wakil", N_("Bisa diwakilkan?")),
+        ("dasar", N_("Dasar hukum")),
+    )
+
+    def card_sections(self, locale: str) -> list[tuple[str, str]]:
+        return [(key, self.t(locale, label)) for key, label in self.SECTIONS]
+
+    def card_section(
+        self,
+        info: ServiceInfo,
+        key: str,
+        context: Mapping[str, Any],
+        locale: str,
+        now: dt.datetime,
+    ) -> tuple[str, str]:
+        """(heading, body) of one detail section of a service card; the heading is shown
+        bold by every channel (it is the message's title)."""
+        labels = dict(self.SECTIONS)
+        heading = f"{self.text(info.title, context, locale)}: {self.t(locale, labels[key])}"
+        parts: list[str] = []
+
+        def bullets(label: str, items: list[str], numbered: bool = False) -> None:
             if items:
                 rows = [
                     f"{i}. {item}" if numbered else f"• {item}" for i, item in enumerate(items, 1)
                 ]
-                sections.append(f"{heading}:\n" + "\n".join(rows))
+                parts.append(f"{label}:\n" + "\n".join(rows))
 
-        bullets(self.t(locale, N_("Persyaratan")), self.lines(info.requirements, context, locale))
-        bullets(self.t(locale, N_("Yang perlu dibawa")), self.lines(info.bring, context, locale))
-        bullets(
-            self.t(locale, N_("Langkah-langkah")),
-            self.lines(info.procedure, context, locale),
-            numbered=True,
-        )
-        # Labels are translated before they go into an f-string: Babel does not extract an
-        # N_() written inside an f-string's braces, so it would never be translated.
-        cost, duration = self.t(locale, N_("Biaya")), self.t(locale, N_("Waktu proses"))
-        sections.append(
-            f"{cost}: {self.text(info.cost, context, locale)}\n"
-            f"{duration}: {self.text(info.duration, context, locale)}"
-        )
+        if key == "syarat":
+            # Labels are translated before they go into an f-string: Babel does not extract
+            # an N_() written inside an f-string's braces, so it would never be translated.
+            bullets(
+                self.t(locale, N_("Persyaratan")), self.lines(info.requirements, context, locale)
+            )
+            bullets(
+                self.t(locale, N_("Yang perlu dibawa")), self.lines(info.bring, context, locale)
+            )
+            bullets(
+                self.t(locale, N_("Langkah-langkah")),
+                self.lines(info.procedure, context, locale),
+                numbered=True,
+            )
+            bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))
+        elif key == "biaya":
+            cost, duration = self.t(locale, N_("Biaya")), self.t(locale, N_("Waktu proses"))
+            parts.append(f"{cost}: {self.text(info.cost, context, locale)}")
+            parts.append(f"{duration}: {self.text(info.duration, context, locale)}")
+        elif key == "tempat":
+            parts.append(self._place(info, locale, now))
+        elif key == "wakil":
+            parts.append(
+                self.text(info.proxy, context, locale)
+                if info.proxy
+                else self.t(
+                    locale,
+                    N_(
+                        "Belum kami pastikan apakah layanan ini bisa diurus oleh orang lain. "
+                        'Tanyakan dulu ke kantornya (lihat "Tempat dan jam") sebelum mengutus '
+                        "keluarga, dan bawa dokumen asli pemohon."
+                    ),
+                )
+            )
+        else:
+            parts.append("\n".join(f"• {law}" for law in info.legal_basis))
+        return heading, "\n\n".join(p for p in parts if p)
+
+    def _place(self, info: ServiceInfo, locale: str, now: dt.datetime) -> str:
         office = self.region.offices.get(info.office)
-        if office is not None:
-            place_label, address = self.t(locale, N_("Tempat")), self.t(locale, N_("Alamat"))
-            hours, phone = self.t(locale, N_("Jam layanan")), self.t(locale, N_("Telepon"))
-            place = [
-                f"{place_label}: {pick(office.name, locale)}",
-                f"{address}: {office.address}",
-            ]
-            if office.hours_confirmed:
-                place.append(f"{hours}: {self.office_hours(office, locale)}")
-                place.append(self.opening_note(office, now, locale))
-            else:
-                # Unconfirmed hours (issue 14): the caveat first, no "open now" / "opens
-                # Monday" stated as fact.
-                if office.note:
-                    place.append(pick(office.note, locale))
-                place.append(f"{hours}: {self.hours_text(office, locale)}")
-            if office.phone:
-                place.append(f"{phone}: {office.phone}")
-            if office.hours_confirmed and office.note:
+        if office is None:
+            return ""
+        place_label, address = self.t(locale, N_("Tempat")), self.t(locale, N_("Alamat"))
+        hours, phone = self.t(locale, N_("Jam layanan")), self.t(locale, N_("Telepon"))
+        place = [
+            f"{place_label}: {pick(office.name, locale)}",
+            f"{address}: {office.address}",
+        ]
+        if office.hours_confirmed:
+            place.append(f"{hours}: {self.office_hours(office, locale)}")
+            place.append(self.opening_note(office, now, locale))
+        else:
+            # Unconfirmed hours (issue 14): the caveat first, no "open now" / "opens Monday"
+            # stated as fact.
+            if office.note:
                 place.append(pick(office.note, locale))
-            sections.append("\n".join(place))
-        bullets(self.t(locale, N_("Perlu diketahui")), self.lines(info.notes, context, locale))
-        opd = self.region.opds.get(opd_key or "")
-        checked = format_date(dt.date.fromisoformat(info.checked), "d MMMM y", locale=locale)
-        legal, informant = self.t(locale, N_("Dasar hukum")), self.t(locale, N_("Informasi dari"))
-        checked_label = self.t(locale, N_("Terakhir diperiksa"))
-        source = [f"{legal}: {'; '.join(info.legal_basis)}"]
-        if opd is not None:
-            source.append(f"{informant}: {pick(opd.name, locale)}")
-        source.append(f"{checked_label}: {checked}")
-        sections.append("\n".join(source))
-        return self.text(info.title, context, locale), "\n\n".join(s for s in sections if s)
+            place.append(f"{hours}: {self.hours_text(office, locale)}")
+        if office.phone:
+            place.append(f"{phone}: {office.phone}")
+        if office.hours_confirmed and office.note:
+            place.append(pick(office.note, locale))
+        return "\n".join(place)
+
+    # -- provenance ----------------------------------------------------------------------
+
+    def provenance(
+        self, intent: Intent, opd_key: str | None, locale: str, now: dt.datetime
+    ) -> str:
+        """Where an answer comes from and whether its OPD confirmed it (issue 14), plainly:
+        the sources, then "Diperiksa oleh <OPD> pada <tanggal>" (WIT) with a warning once the
+        review is overdue, or "Belum diverifikasi oleh <OPD>" and what to do instead."""
+        label = self.t(locale, N_("Sumber"))  # outside the f-string, so Babel extracts it
+        lines = [f"{label}: {'; '.join(intent.sources)}"]
+        review = intent.review
+        if review is not None:
+            opd = self.region.opds.get(review.opd)
+            lines.append(
+                self.t(
+                    locale,
+                    N_("Diperiksa oleh {agency} pada {date}."),
+                    agency=opd.short if opd is not None else review.opd,
+                    date=self._date(review.on, locale),
+                )
+            )
+            if self.region.now(now).date() > dt.date.fromisoformat(review.due):
+                lines.append(
+                    self.t(
+                        locale,
+                        N_(
+                            "Sudah lewat jadwal pemeriksaan ulang ({date}); informasi ini "
+                            "mungkin berubah, pastikan di kantornya."
+                        ),
+                        date=self._date(review.due, locale),
+                    )
+                )
+        else:
+            opd = self.region.opds.get(opd_key or "")
+            lines.append(
+                self.t(
+                    locale,
+                    N_(
+                        "Belum diverifikasi oleh {agency}: disusun dari sumber di atas. "
+                        "Pastikan di kantornya sebelum berangkat."
+                    ),
+                    agency=opd.short if opd is not None else self.t(locale, N_("OPD")),
+                )
+            )
+        return "\n".join(lines)
+
+    @staticmethod
+    def _date(value: str, locale: str) -> str:
+        return format_date(dt.date.fromisoformat(value), "d MMMM y", locale=locale)
+
+
+def _first_sentences(text: str, count: int) -> str:
+    """The first ``count`` sentences of a text (the card's lines; the rest is a tap away)."""
+    end = -1
+    for _ in range(count):
+        found = text.find(". ", end + 1)
+        if found < 0:
+            return text
+        end = found
+    return text[: end + 1]
+
+
+def _short(text: str, limit: int = 110) -> str:
+    """One line for the card: the first sentence, cut before a long explanation (after a
+    colon or semicolon) with an ellipsis; the full text is under "Biaya dan waktu"."""
+    first = _first_sentences(text, 1)
+    if len(first) <= limit:
+        return first
+    cut = max(first.rfind(mark, 0, limit) for mark in (": ", "; ", ", "))
+    return (first[:cut] if cut > 0 else first[:limit].rsplit(" ", 1)[0]) + " …"
 
 
 def _clock(value: dt.time) -> str:

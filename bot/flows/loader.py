@@ -6,6 +6,8 @@ file and line), so a half-edited flow never replaces a working one.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import hashlib
 import re
@@ -23,6 +25,7 @@ from bot.flows.model import (
     LocalList,
     LocalText,
     Option,
+    Review,
     ServiceInfo,
     Step,
 )
@@ -73,7 +76,7 @@ STEP_KEYS: dict[str, tuple[set[str], set[str]]] = {
             "legal_basis",
             "checked",
         },
-        {"bring", "procedure", "notes", "next", "text"},
+        {"bring", "procedure", "notes", "next", "text", "proxy"},
     ),
     "choice": ({"text"}, {"options", "options_from", "save_as", "next"}),
     "input": ({"text", "validator", "save_as", "next"}, {"entity", "help"}),
@@ -352,6 +355,7 @@ def build_flow_set(sources: Mapping[str, str], known: KnownNames) -> FlowSet:
     _cross_check(checker, steps, intents, nlu, nlu_lines, broken, broken_steps)
     if checker.errors:
         raise FlowSetError(checker.errors)
+    _expire_edited_reviews(steps, intents)
     return FlowSet(
         flows=flows,
         steps=steps,
@@ -479,7 +483,9 @@ def _read_flow(
         if not isinstance(raw, dict):
             checker.error(name, line, N_("intent memerlukan 'id', 'title' dan 'start'"))
             continue
-        checker.unknown_keys(raw, {"id", "title", "start"}, name, "intent")
+        checker.unknown_keys(
+            raw, {"id", "title", "start", "sources", "review", "interface", "opd"}, name, "intent"
+        )
         intent_id = raw.get("id")
         if not isinstance(intent_id, str) or not _INTENT_PATTERN.match(intent_id):
             checker.error(
@@ -503,7 +509,33 @@ def _read_flow(
         )
         if start is None:
             continue
-        intents[intent_id] = Intent(intent_id, title, start, str(flow_id), name, line)
+        interface = raw.get("interface") is True
+        sources = () if interface else _read_sources(checker, name, raw, intent_id, line)
+        review = _read_review(checker, name, raw, intent_id) if "review" in raw else None
+        owner = raw.get("opd")
+        if owner is not None and (
+            not isinstance(owner, str) or (checker.known.opds and owner not in checker.known.opds)
+        ):
+            checker.error(
+                name,
+                line_of(raw, "opd"),
+                N_("{where}.opd: opd {opd!r} tidak dikenal"),
+                where=intent_id,
+                opd=owner,
+            )
+            owner = None
+        intents[intent_id] = Intent(
+            intent_id,
+            title,
+            start,
+            str(flow_id),
+            name,
+            line,
+            sources=sources,
+            review=review,
+            interface=interface,
+            opd=owner,
+        )
         intent_ids.append(intent_id)
     flows[str(flow_id)] = Flow(
         str(flow_id), opd if isinstance(opd, str) else None, name, tuple(intent_ids)
@@ -788,6 +820,8 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
         for key in ("bring", "procedure", "notes")
         if key in raw
     }
+    if "proxy" in raw:
+        optional["proxy"] = checker.text(raw, "proxy", path, where)
     office = raw.get("office")
     if checker.known.offices and office not in checker.known.offices:
         checker.error(
@@ -829,6 +863,38 @@ def _read_service(checker: _Checker, path: str, raw: Any, where: str) -> Service
         checked=checked,
         **optional,  # type: ignore[arg-type]
     )
+
+
+def answer_digest(steps: Mapping[str, Step], intents: Mapping[str, Intent], intent: Intent) -> str:
+    """A digest of everything an intent can say: its sources and the steps reachable from
+    its start without entering another intent (positions left out, so moving lines is no
+    change). A review records it; editing the answer changes it (issue 14)."""
+    starts = {i.start for i in intents.values() if i.id != intent.id}
+    seen: list[str] = []
+    queue = [intent.start]
+    while queue:
+        ref = queue.pop(0)
+        if ref in seen or ref in starts or ref not in steps:
+            continue
+        seen.append(ref)
+        queue.extend(_targets(steps[ref]))
+    content = repr(
+        (
+            intent.sources,
+            intent.opd,
+            [dataclasses.replace(steps[ref], line=0, path="") for ref in sorted(seen)],
+        )
+    )
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def _expire_edited_reviews(steps: Mapping[str, Step], intents: dict[str, Intent]) -> None:
+    """A review whose recorded wording differs from the current one no longer vouches for
+    it: the intent is shown as not verified (and the console asks for a new check)."""
+    for intent_id, intent in list(intents.items()):
+        review = intent.review
+        if review is not None and review.answer != answer_digest(steps, intents, intent):
+            intents[intent_id] = dataclasses.replace(intent, review=None, review_stale=True)
 
 
 def _targets(step: Step) -> Iterable[str]:
@@ -942,3 +1008,62 @@ def _check_nlu(
                     intent=intent.id,
                     file=f"flows/nlu/{DEFAULT_LOCALE}.yaml",
                 )
+
+
+def _read_sources(
+    checker: _Checker, path: str, raw: dict[str, Any], where: str, line: int
+) -> tuple[str, ...]:
+    """Where an intent's facts come from (issue 14): required, a non-empty list of plain
+    strings, shown to citizens under every answer. Only ``interface: true`` intents (the
+    bot's own menus and small talk) have none."""
+    sources = raw.get("sources")
+    if not (
+        isinstance(sources, list)
+        and sources
+        and all(isinstance(x, str) and x.strip() for x in sources)
+    ):
+        checker.error(
+            path,
+            line_of(raw, "sources") if "sources" in raw else line,
+            N_("{where}.sources: wajib, daftar sumber yang tidak kosong, seperti {example}"),
+            where=where,
+            example="['UU 23/2006 jo. UU 24/2013', 'Perpres 96/2018']",
+        )
+        return ()
+    return tuple(s.strip() for s in sources)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _read_review(checker: _Checker, path: str, raw: dict[str, Any], where: str) -> Review | None:
+    """``review: {opd: KEY, on: TTTT-BB-HH, due: TTTT-BB-HH}``, written by the console's
+    "Sudah benar" (bot/console/review.py); due must come after on."""
+    value = raw.get("review")
+    line = line_of(raw, "review")
+    problem = N_(
+        "{where}.review: harus {{opd: OPD, on: TTTT-BB-HH, due: TTTT-BB-HH, answer: DIGEST}}"
+    )
+    if not isinstance(value, dict) or not {"opd", "on", "due"} <= set(value) <= {
+        "opd",
+        "on",
+        "due",
+        "answer",
+    }:
+        checker.error(path, line, problem, where=where)
+        return None
+    opd, on, due = (str(value[k]) for k in ("opd", "on", "due"))
+    try:
+        ordered = _DATE.fullmatch(on) and _DATE.fullmatch(due) and on < due
+        dt.date.fromisoformat(on), dt.date.fromisoformat(due)
+    except ValueError:
+        ordered = False
+    if not ordered:
+        checker.error(path, line, problem, where=where)
+        return None
+    if checker.known.opds and opd not in checker.known.opds:
+        checker.error(
+            path, line, N_("{where}.review.opd: opd {opd!r} tidak dikenal"), where=where, opd=opd
+        )
+        return None
+    return Review(opd, on, due, str(value.get("answer", "")))

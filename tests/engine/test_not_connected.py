@@ -52,3 +52,34 @@ async def test_unconnected_agency_answers_honestly(
         assert "sedang tidak dapat dihubungi" not in text  # not an outage: never connected
         assert "0813-2229-9266" not in text  # the unverified WhatsApp number
         assert "+62-000" not in text and "contoh" not in text.lower()
+
+
+@pytest.mark.asyncio
+async def test_sandbox_answers_say_they_are_example_data(tmp_path: Path) -> None:
+    """In the local mode the sandbox answers status checks; each such answer says so, and an
+    answer written in the flows (no agency data) does not."""
+    async with running_loket(tmp_path / "db.sqlite3") as loket:
+        chat = Conversation(loket)
+        await chat.send("cek status permohonan ktp")
+        await chat.send("9404-2026-000101")
+        assert "Contoh data (sandbox)" in chat.last_text, chat.last_text
+        await chat.send("jadwal jemput bola")
+        await chat.send("Mimika Baru")
+        assert "Contoh data (sandbox)" in chat.last_text, chat.last_text
+        await chat.send("syarat bikin ktp baru")
+        assert "Contoh data" not in chat.last_text
+
+
+def test_only_the_sandbox_token_marks_example_data() -> None:
+    from bot.local import sandbox_env, sandbox_opds
+    from integrations.sandbox import SANDBOX_TOKEN
+
+    assert sandbox_opds(sandbox_env("http://127.0.0.1:1")) == {
+        "disdukcapil",
+        "disnakertrans",
+        "dinkes",
+        "bapenda",
+    }
+    real = {"DINKES_API_URL": "https://dinkes.example.go.id", "DINKES_API_TOKEN": "rahasia"}
+    assert sandbox_opds(real) == frozenset()
+    assert sandbox_opds({"BAPENDA_API_TOKEN": SANDBOX_TOKEN}) == {"bapenda"}

@@ -27,7 +27,8 @@ def renderer(*, confirmed: bool) -> Renderer:
 def ktp_card(render: Renderer, now: dt.datetime, locale: str = "id") -> str:
     step = project_flow_set().steps["disdukcapil:ktp_baru"]
     assert step.service is not None
-    _title, body = render.service(step.service, "disdukcapil", {}, locale, now)
+    # The hours live behind the card's "Tempat dan jam" button (issue 14, item 5).
+    _heading, body = render.card_section(step.service, "tempat", {}, locale, now)
     return body
 
 

@@ -24,6 +24,7 @@ UMUM = dedent("""\
       - id: umum.menu
         title: {id: "Menu utama", en: "Main menu"}
         start: menu
+        sources: ["Contoh sumber"]
     steps:
       menu:
         type: choice
@@ -92,6 +93,45 @@ CASES: dict[str, tuple[Callable[[str], str], tuple[str, int], str]] = {
         edit("goto: info}", "goto: infoo}"),
         ("  menu:", 1),
         "goes to unknown step 'umum:infoo'",
+    ),
+    # Provenance (issue 14): the field is named, whatever the language of the message.
+    "intent without sources": (
+        edit('    sources: ["Contoh sumber"]\n', ""),
+        ("- id: umum.menu", 1),
+        "umum.menu.sources",
+    ),
+    "empty sources": (
+        edit('sources: ["Contoh sumber"]', "sources: []"),
+        ("sources: []", 1),
+        "umum.menu.sources",
+    ),
+    "review without a due date": (
+        edit(
+            'sources: ["Contoh sumber"]', 'sources: [x]\n    review: {opd: mpp, on: "2026-12-04"}'
+        ),
+        ("review:", 1),
+        "umum.menu.review",
+    ),
+    "review due before it was made": (
+        edit(
+            'sources: ["Contoh sumber"]',
+            'sources: [x]\n    review: {opd: mpp, on: "2026-12-04", due: "2026-01-01"}',
+        ),
+        ("review:", 1),
+        "umum.menu.review",
+    ),
+    "intent answered by an unknown OPD": (
+        edit('sources: ["Contoh sumber"]', "sources: [x]\n    opd: dinas_x"),
+        ("opd: dinas_x", 1),
+        "umum.menu.opd",
+    ),
+    "review by an unknown OPD": (
+        edit(
+            'sources: ["Contoh sumber"]',
+            'sources: [x]\n    review: {opd: dinas_x, on: "2026-12-04", due: "2027-06-02"}',
+        ),
+        ("review:", 1),
+        "umum.menu.review.opd",
     ),
     "unknown next": (
         edit("next: cek", "next: cekk"),

@@ -2,7 +2,7 @@
 
     chat = Conversation(loket)
     await chat.send("syarat ktp baru")
-    assert "Persyaratan" in chat.last_text
+    assert "Tempat:" in chat.last_text
     await chat.click("Menu utama")
 
 Each turn goes through ``FrontDesk.handle`` (one transaction, the real engine and storage).

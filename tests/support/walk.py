@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.engine.engine import Engine, Turn
@@ -47,9 +47,11 @@ async def walk(
     start: Inbound | None = None,
     answers: Mapping[str, str] | None = VALID_ANSWERS,
     user_id: str = "0",
+    visit: Callable[[Turn, tuple[Move, ...]], None] | None = None,
 ) -> Walk:
     """Breadth-first from ``start`` (/start by default) over every offered non-navigation
-    button; with ``answers``, input steps are answered with a valid value too."""
+    button; with ``answers``, input steps are answered with a valid value too. ``visit`` sees
+    every turn with the moves that led to it (tests/engine/test_provenance.py)."""
     result = Walk()
     start = start or Inbound(kind="command", command="start")
     first_move: Move = (
@@ -65,6 +67,8 @@ async def walk(
     while queue:
         turn, moves = queue.popleft()
         state = turn.state
+        if visit is not None:
+            visit(turn, moves)
         for kind, detail in turn.transitions:
             if kind == "step":
                 result.steps.setdefault(str(detail["step"]), moves)

@@ -8,7 +8,7 @@ parser and limits check them. Tests read like a chat::
 
     reply = await citizen.send("/start")
     reply = await citizen.click("Kependudukan (Disdukcapil)")
-    assert "Persyaratan" in citizen.last_reply().text
+    assert "Tempat:" in citizen.last_reply().text
 
 No sleeps: each step waits until PTB has finished processing that very update (every handler
 and every reply done), observed by wrapping the application's update processor.

@@ -13,17 +13,30 @@ from tests.telegram.support import TIMEOUT, Citizen, Desk, GatedRequest, HeldRep
 MAIN_MENU = ["Kependudukan (Disdukcapil)", "Tenaga Kerja", "Kesehatan", "Pajak Daerah", "Lainnya"]
 
 
+CARD_SECTIONS = ["Syarat", "Biaya dan waktu", "Tempat dan jam", "Bisa diwakilkan?", "Dasar hukum"]
+
+
 def assert_ktp_baru(text: str) -> None:
-    """The KTP-el baru answer as flows/disdukcapil.yaml writes it."""
+    """The first card of the KTP-el baru answer as flows/disdukcapil.yaml writes it: what,
+    cost and where, then the provenance (issue 14); the requirements are a button away."""
     assert text.startswith("KTP-el baru")
+    for words in (
+        "berusia 17 tahun",
+        "Gratis",
+        "Pasal 79A",
+        "Tempat: Disdukcapil Mimika",
+        "Sumber: UU 23/2006 jo. UU 24/2013",
+        "Belum diverifikasi oleh Disdukcapil",
+    ):
+        assert words in text, words
+
+
+def assert_ktp_baru_requirements(text: str) -> None:
     for words in (
         "Persyaratan",
         "Berusia 17 tahun",
         "Kartu Keluarga (KK)",
         "Langkah-langkah",
-        "Gratis",
-        "Pasal 79A",
-        "Dasar hukum",
         "Tidak perlu surat pengantar RT/RW",
     ):
         assert words in text, words
@@ -47,7 +60,15 @@ async def test_start_menu_then_disdukcapil_then_ktp_baru(warga: Citizen) -> None
     assert answer.entities[0]["type"] == "bold"
     assert answer.text is not None
     assert answer.text[: answer.entities[0]["length"]] == "KTP-el baru"
-    assert "Menu utama" in reply.buttons
+    assert reply.buttons == [*CARD_SECTIONS, "Menu utama"]
+
+    reply = await warga.click("Syarat")
+    assert reply.text.startswith("KTP-el baru: Syarat")
+    assert_ktp_baru_requirements(reply.text)
+    assert "Belum diverifikasi oleh Disdukcapil" in reply.text
+    reply = await warga.click("Dasar hukum")
+    assert reply.text.startswith("KTP-el baru: Dasar hukum")
+    assert "• UU 24/2013 Pasal 79A" in reply.text and "Sumber: " in reply.text
 
 
 async def test_deep_link_goes_straight_to_the_answer(warga: Citizen) -> None:
@@ -78,6 +99,8 @@ async def test_close_call_offers_exactly_three_choices(warga: Citizen) -> None:
         "Bukan semuanya",  # records the text for admins (tests/engine/test_mid_flow.py)
     ]
     reply = await warga.click("KTP-el hilang atau rusak")
+    assert reply.text.startswith("KTP-el hilang atau rusak")
+    reply = await warga.click("Syarat")
     assert "surat keterangan kehilangan dari kepolisian" in reply.text
 
 
@@ -112,7 +135,7 @@ async def test_english_speaking_citizen_gets_english_flow_texts(desk: Desk) -> N
     visitor = desk.citizen(5101, "Anna", language_code="en-GB")
     reply = await visitor.send("/start ktp_baru")
     assert reply.text.startswith("New ID card (KTP-el)")
-    assert "Aged 17, or married" in reply.text
+    assert "for Indonesian citizens aged 17" in reply.text
 
 
 async def test_replies_of_one_citizen_come_in_order(
