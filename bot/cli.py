@@ -118,7 +118,9 @@ def _understanding(settings: Settings) -> Understanding:
     language first, entities (numbers, distrik, agency) from the region file."""
     region = load_region(settings.region_file)
     flow_set = build_flow_set(read_flow_sources(settings.flows_dir), _offline_known(settings))
-    places = PlaceIndex.from_districts((d.code, d.name, d.aliases, ()) for d in region.districts)
+    places = PlaceIndex.from_districts(
+        (d.code, d.name, d.aliases, d.spoken_villages()) for d in region.districts
+    )
     matchers = {locale: Matcher(nlu) for locale, nlu in flow_set.nlu.items()}
     return Understanding(matchers, places=places, default_locale=DEFAULT_LOCALE)
 
@@ -175,7 +177,11 @@ async def cmd_flows_test(settings: Settings, directory: Path | None) -> int:
     from bot.flows.testing import load_conversation_tests, run_conversation_test
     from bot.local import integration_env
 
-    tests = load_conversation_tests(directory or settings.flows_dir / "tests")
+    try:
+        tests = load_conversation_tests(directory or settings.flows_dir / "tests")
+    except (OSError, YamlError) as error:  # a broken test file: where, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         test_settings = Settings.from_env(

@@ -20,10 +20,31 @@ LocalText = dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
+class Village:
+    """A kelurahan or kampung. ``in_text`` False: its name is also an everyday word (or the
+    regency's name), so it is never recognised in a message."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    in_text: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class District:
     code: str
     name: str
     aliases: tuple[str, ...] = ()
+    villages: tuple[Village, ...] = ()
+
+    def spoken_villages(self) -> tuple[tuple[str, str], ...]:
+        """(name as a citizen may write it, official name) for each kampung the bot may
+        recognise in a message."""
+        return tuple(
+            (spoken, village.name)
+            for village in self.villages
+            if village.in_text
+            for spoken in (village.name, *village.aliases)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +146,19 @@ def _hours(value: Any, where: str) -> dict[str, tuple[tuple[dt.time, dt.time], .
     return result
 
 
+def _village(item: Any) -> Village:
+    """A kampung entry: its name, or {name, aliases, in_text}."""
+    if isinstance(item, str):
+        return Village(item)
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise TypeError("a kampung is a name or a mapping with a name")
+    return Village(
+        str(item["name"]),
+        tuple(str(a) for a in item.get("aliases", [])),
+        bool(item.get("in_text", True)),
+    )
+
+
 def parse_region(data: Any, path: str) -> Region:
     """Builds a Region from parsed YAML; any problem raises YamlError with the line."""
     if not isinstance(data, dict):
@@ -135,7 +169,12 @@ def parse_region(data: Any, path: str) -> Region:
         key = str(data["region"])
         current_key = "districts"
         districts = tuple(
-            District(str(d["code"]), str(d["name"]), tuple(str(a) for a in d.get("aliases", [])))
+            District(
+                str(d["code"]),
+                str(d["name"]),
+                tuple(str(a) for a in d.get("aliases", [])),
+                tuple(_village(v) for v in d.get("kampung", [])),
+            )
             for d in data["districts"]
         )
         current_key = "offices"

@@ -157,7 +157,9 @@ class Engine:
         districts = getattr(renderer.region, "districts", ())
         self.understanding = Understanding(
             matchers,
-            places=PlaceIndex.from_districts((d.code, d.name, d.aliases, ()) for d in districts),
+            places=PlaceIndex.from_districts(
+                (d.code, d.name, d.aliases, d.spoken_villages()) for d in districts
+            ),
             default_locale=DEFAULT_LOCALE,
         )
 
@@ -693,6 +695,21 @@ class _TurnBuilder:
         """
         for _ in range(MAX_STEPS_PER_TURN):
             step = self._waiting_step()
+            if step is not None and step.type == "choice" and step.options_from == "districts":
+                # "kapan jemput bola ke Kokonao": the distrik (or the kampung's distrik) the
+                # citizen named answers the distrik question.
+                code = self.entities.pop("district", None)
+                district = self.render.region.district(code) if code else None
+                if district is None:
+                    return
+                if self.messages:
+                    self.messages.pop()
+                key = step.save_as or "district"
+                self.state.context[key] = district.code
+                self.state.context[f"{key}_name"] = district.name
+                self.log("choice", {"step": step.ref, "via": "entity"})
+                await self.run(step.next or "", push=True)
+                continue
             if step is None or step.type != "input" or not step.entity:
                 return
             value = self.entities.pop(step.entity, None)

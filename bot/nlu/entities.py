@@ -151,19 +151,25 @@ class PlaceIndex:
     def __init__(self, names: Mapping[str, tuple[str, str, str | None]]) -> None:
         self._names = {k.lower(): v for k, v in names.items() if k.strip()}
         self._by_length = sorted({len(k.split()) for k in self._names}, reverse=True)
-        # Fuzzy matching only on names of at least five letters: "amar", "hoya" and "jila"
-        # are short enough to collide with ordinary words when misspelt.
-        self._fuzzy_keys = tuple(k for k in self._names if len(k.replace(" ", "")) >= 5)
+        # Fuzzy matching only on distrik names of at least five letters: "amar", "hoya" and
+        # "jila" are short enough to collide with ordinary words when misspelt, and among 151
+        # kampung names some misspelling is always near ("mimika pindah" ~ "Timika Indah");
+        # a kampung's usual other spellings are aliases in the region file instead.
+        self._fuzzy_keys = tuple(
+            k for k, v in self._names.items() if v[2] is None and len(k.replace(" ", "")) >= 5
+        )
 
     @classmethod
     def from_districts(
-        cls, districts: Iterable[tuple[str, str, Sequence[str], Sequence[str]]]
+        cls, districts: Iterable[tuple[str, str, Sequence[str], Sequence[tuple[str, str]]]]
     ) -> PlaceIndex:
-        """From (code, name, aliases, villages) of each distrik."""
+        """From (code, name, aliases, villages) of each distrik; a village is (a name a
+        citizen may write, its official name). A distrik's own name wins over a kampung
+        of the same name (Wania, Jila, Hoya...)."""
         names: dict[str, tuple[str, str, str | None]] = {}
         for code, name, aliases, villages in districts:
-            for village in villages:
-                names.setdefault(village.lower(), (code, name, village))
+            for spoken, official in villages:
+                names.setdefault(spoken.lower(), (code, name, official))
             names[name.lower()] = (code, name, None)
             for alias in aliases:
                 names[alias.lower()] = (code, name, None)
@@ -189,7 +195,13 @@ class PlaceIndex:
                 best = process.extractOne(
                     chunk, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF
                 )
-                if best is not None and len(best[0].split()) == size:
+                # A word that is the whole name plus more letters is another word, not a
+                # misspelling: "alamat" (address) is not Distrik Alama.
+                if (
+                    best is not None
+                    and len(best[0].split()) == size
+                    and not (chunk.startswith(best[0]) and len(chunk) > len(best[0]))
+                ):
                     return self._names[best[0]]
         return None
 
