@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.booking.actions import register_booking_actions
 from bot.broadcast.verify import AnnouncementCheck
 from bot.core_actions import register_core_actions
 from bot.engine.engine import Engine
@@ -52,6 +53,7 @@ def build_registry(
     )
     register_core_actions(registry, session_factory, region, translator)
     register_follow_actions(registry, session_factory, translator, StatusSource(clients))
+    register_booking_actions(registry, session_factory, region, translator, clock)
     return registry
 
 

@@ -140,6 +140,8 @@ async def _book_once(
     now: dt.datetime,
     holidays: frozenset[dt.date],
     reschedule: bool,
+    title: str,
+    bring: str,
     code: str,
 ) -> BookResult:
     current = await active_booking(session, user_id, queue.service)
@@ -172,6 +174,8 @@ async def _book_once(
         await session.flush()  # frees the seat and the "one active" key before the insert
     booking = Booking(
         code=code,
+        title=title[:120],
+        bring=bring or (current.bring if current is not None else None),
         user_id=user_id,
         active_user=user_id,
         number=slot,
@@ -197,6 +201,8 @@ async def book(
     now: dt.datetime,
     holidays: frozenset[dt.date],
     reschedule: bool = False,
+    title: str = "",
+    bring: str = "",
     code_factory: Callable[[], str] = new_code,
 ) -> BookResult:
     """Takes a seat in ``session_key`` of ``day`` for the citizen (``now`` in WIT).
@@ -216,6 +222,8 @@ async def book(
                     now=now,
                     holidays=holidays,
                     reschedule=reschedule,
+                    title=title or queue.service,
+                    bring=bring,
                     code=code_factory(),
                 )
         except (IntegrityError, OperationalError):

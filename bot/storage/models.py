@@ -541,6 +541,8 @@ class Booking(Base):
     active_user: Mapped[int | None] = mapped_column(Integer)
     office: Mapped[str] = mapped_column(String(32))
     service: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(120))  # the service's name as the citizen read it
+    bring: Mapped[str | None] = mapped_column(Text)  # what to bring, as the answer listed it
     day: Mapped[dt.date] = mapped_column(Date)
     session: Mapped[str] = mapped_column(String(11))
     number: Mapped[int] = mapped_column(Integer)

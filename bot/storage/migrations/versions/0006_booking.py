@@ -38,6 +38,8 @@ def upgrade() -> None:
         sa.Column("active_user", sa.Integer(), nullable=True),
         sa.Column("office", sa.String(length=32), nullable=False),
         sa.Column("service", sa.String(length=80), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("bring", sa.Text(), nullable=True),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("session", sa.String(length=11), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
