@@ -19,6 +19,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import Loket, open_loket
+from bot.booking.reminders import build_reminders
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
 from bot.local import integration_env, unconnected_opds
@@ -201,12 +202,13 @@ async def run_local(
     try:
         channel = _channel_settings(settings, LOCAL_TOKEN, api.bot_api_url, polling=True)
         application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
-        notifications.delivery.add_channel(
-            CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
-        )
+        deliver = TelegramDeliver.for_channel(application.bot, channel)
+        notifications.delivery.add_channel(CHANNEL, deliver)
+        reminders = build_reminders(loket, {CHANNEL: deliver})  # queue numbers (issue 18)
         async with (
             running_application(application, polling=True),
             notifications.running(),
+            reminders.running(),
             broadcasts.running(application.bot),
         ):
             print(f"Loket berjalan (mode lokal). Buka {base}/ di peramban untuk chat dengan bot.")
@@ -233,9 +235,10 @@ async def run_telegram(
     console = ConsoleService.for_loket(loket, public_url=settings.console_base_url)
     console.set_origin(f"http://{settings.listen_host}:{port}")
     application, broadcasts = _telegram_side(loket, settings, channel, console, observability)
-    notifications = build_notifications(
-        loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
-    )
+    deliver = TelegramDeliver.for_channel(application.bot, channel)
+    notifications = build_notifications(loket, {CHANNEL: deliver})
+    # Queue-number reminders (issue 18): each worker runs the loop; a claim sends each once.
+    reminders = build_reminders(loket, {CHANNEL: deliver})
     receiver = WebhookReceiver(application, settings.webhook_secret or "") if webhook else None
     async with (
         # Several workers on PostgreSQL (issue 7, bot/workers): registered before the
@@ -249,6 +252,7 @@ async def run_telegram(
         ),
         running_application(application, polling=not webhook),
         notifications.running(),
+        reminders.running(),
         broadcasts.running(application.bot),
     ):
         runner = None

@@ -138,9 +138,14 @@ class BookingActions:
     def _t(self, call: ActionCall, message: str, **params: Any) -> str:
         return self._translator.gettext(call.locale, message, **params)
 
-    def date(self, day: dt.date, locale: str, *, weekday: bool = True) -> str:
+    def date(self, day: dt.date, locale: str) -> str:
+        return self.date_text(day, locale)
+
+    @staticmethod
+    def date_text(day: dt.date, locale: str) -> str:
+        """``Kamis, 3 Desember 2026`` (Babel; English: ``Thursday, 3 December 2026``)."""
         locale = locale if locale in SUPPORTED_LOCALES else DEFAULT_LOCALE
-        return format_date(day, "EEEE, d MMMM y" if weekday else "d MMMM y", locale=locale)
+        return format_date(day, "EEEE, d MMMM y", locale=locale)
 
     @staticmethod
     def session_text(key: str, locale: str) -> str:

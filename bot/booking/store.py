@@ -36,6 +36,8 @@ HOLDING = ("active", "checked_in", "no_show")  # a seat stays taken once the day
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read out at the counter
 DAY_BEFORE_AT = dt.time(17, 0)  # WIT: after work, time to prepare documents or cancel
 MORNING_AT = dt.time(6, 0)  # WIT: before the first session (08.00)
+CONFIRM_AT = dt.time(9, 0)  # WIT, three days ahead, for citizens with repeated no-shows
+REPEATED_NO_SHOWS = 2
 ATTEMPTS = 8
 
 
@@ -116,13 +118,19 @@ async def _skip_reminders(session: AsyncSession, booking_id: int) -> None:
     )
 
 
-def _plan_reminders(booking: Booking, now: dt.datetime) -> list[BookingReminder]:
-    """The day before at 17.00 and the morning at 06.00 (WIT), those still ahead."""
+def _plan_reminders(
+    booking: Booking, now: dt.datetime, *, confirm_early: bool = False
+) -> list[BookingReminder]:
+    """The day before at 17.00 and the morning at 06.00 (WIT), those still ahead; a citizen
+    whose numbers went unused before is also asked three days ahead (``confirm``)."""
     tz = now.tzinfo
     due = {
         "day_before": dt.datetime.combine(booking.day - dt.timedelta(days=1), DAY_BEFORE_AT, tz),
         "morning": dt.datetime.combine(booking.day, MORNING_AT, tz),
     }
+    if confirm_early:
+        early = dt.datetime.combine(booking.day - dt.timedelta(days=3), CONFIRM_AT, tz)
+        due["confirm"] = early
     return [
         BookingReminder(booking_id=booking.id, kind=kind, due_at=at.astimezone(dt.UTC))
         for kind, at in due.items()
@@ -187,7 +195,8 @@ async def _book_once(
     )
     session.add(booking)
     await session.flush()
-    session.add_all(_plan_reminders(booking, now))
+    repeated = await no_show_count(session, user_id) >= REPEATED_NO_SHOWS
+    session.add_all(_plan_reminders(booking, now, confirm_early=repeated))
     return BookResult(Outcome.BOOKED, booking, current)
 
 

@@ -565,9 +565,10 @@ class BookingReminder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # day_before | morning
+    kind: Mapped[str] = mapped_column(String(16))  # day_before | morning | confirm
     due_at: Mapped[dt.datetime] = mapped_column()
-    # pending | sent | failed | skipped (the booking was cancelled first)
+    # pending | sending (claimed by a worker) | sent | failed | skipped (the booking was
+    # cancelled first) | unknown (a crash after the claim: never sent twice)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
