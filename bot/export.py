@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage import repo
-from bot.storage.models import Announcement, AuditLog, Role
+from bot.storage.models import Announcement, AuditLog, Booking, BookingReminder, Role
 
 EXPORT_FORMAT = "loket-user-export/1"
 
@@ -59,6 +59,18 @@ async def export_user(
             tables[key] = await _rows(
                 session, select(table).where(column == user.id).order_by(*order)
             )
+        # Queue numbers (issue 18) and their reminders; /hapusdata erases them with the
+        # user row (ON DELETE CASCADE from users, then from bookings).
+        tables["bookings"] = await _rows(
+            session, select(Booking).where(Booking.user_id == user.id).order_by(Booking.id)
+        )
+        tables["booking_reminders"] = await _rows(
+            session,
+            select(BookingReminder)
+            .join(Booking, Booking.id == BookingReminder.booking_id)
+            .where(Booking.user_id == user.id)
+            .order_by(BookingReminder.id),
+        )
         tables["announcements"] = await _rows(
             session,
             select(Announcement)

@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.engine.state import ConversationState
 from bot.storage import repo
 from bot.storage.models import (
+    Booking,
+    BookingSession,
     CitizenRequest,
     Conversation,
     Event,
@@ -58,6 +60,7 @@ class RetentionReport:
     conversations: int = 0
     contexts_purged: int = 0
     users_erased: int = 0
+    bookings: int = 0  # queue numbers of days older than the period (issue 18)
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -100,6 +103,8 @@ async def _dormant_users(session: AsyncSession, cutoff: dt.datetime, limit: int)
         exists().where(Subscription.user_id == User.id),
         exists().where(Role.user_id == User.id),
         exists().where(FollowedApplication.user_id == User.id, FollowedApplication.active),
+        # A queue number still to be used (issue 18): the citizen is expected at the counter.
+        exists().where(Booking.user_id == User.id, Booking.active_user.is_not(None)),
     )
     rows = await session.scalars(
         select(User.id)
@@ -133,6 +138,12 @@ async def apply_retention(
         counts["conversations"] = _count(
             await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
         )
+        # Queue numbers (issue 18) by the day of the visit; their reminders go with them.
+        day_cutoff = cutoff.date()
+        counts["bookings"] = _count(
+            await session.execute(delete(Booking).where(Booking.day < day_cutoff))
+        )
+        await session.execute(delete(BookingSession).where(BookingSession.day < day_cutoff))
     async with sessions() as session, session.begin():
         counts["contexts_purged"] = await _purge_contexts(session, now)
     erased = 0

@@ -123,6 +123,7 @@ async def test_records_past_the_period_go_and_what_is_needed_stays(
         "conversations": 3,
         "contexts_purged": 1,  # expired's
         "users_erased": 1,  # gone: nothing kept on their behalf
+        "bookings": 0,  # tests/booking/test_data_protection.py
     }
     assert (await _counts(loket, gone))["users"] == 0
     for kept in (subscribed, staff):
