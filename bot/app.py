@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.booking.actions import register_booking_actions
+from bot.booking.editor import apply_latest as apply_latest_quotas
 from bot.broadcast.verify import AnnouncementCheck
 from bot.core_actions import register_core_actions
 from bot.engine.engine import Engine
@@ -174,6 +175,7 @@ async def open_loket(
         # is behind raises SchemaError naming `loket db upgrade` (bot/storage/migrate.py).
         await ensure_schema(database)
         session_factory = sessions(database)
+        await apply_latest_quotas(session_factory, region)  # quotas set in the console (#18)
         integration_settings = load_settings(
             integration_env if integration_env is not None else settings.env
         )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.booking.quota import EMPTY as NO_QUEUES
 from bot.booking.quota import QueueConfig, parse_queues
 from bot.yamlsrc import YamlError, line_of, load_yaml_text
 
@@ -89,7 +88,7 @@ class Region:
     complaints: LocalText
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     # Office queue quotas (issue 18): the ``queues`` block, parsed by bot.booking.quota.
-    queues: QueueConfig = NO_QUEUES
+    queues: QueueConfig = field(default_factory=lambda: QueueConfig({}))
 
     @property
     def holiday_dates(self) -> frozenset[dt.date]:

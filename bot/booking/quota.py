@@ -61,7 +61,13 @@ class ServiceQueue:
 class QueueConfig:
     """Every service queue of the region, by (office, service)."""
 
-    queues: Mapping[tuple[str, str], ServiceQueue]
+    # A dict, replaced in place when an admin applies new quotas from the console, so every
+    # holder of the region (engine, actions, console) sees them at once.
+    queues: dict[tuple[str, str], ServiceQueue]
+
+    def replace_with(self, other: QueueConfig) -> None:
+        self.queues.clear()
+        self.queues.update(other.queues)
 
     def get(self, office: str, service: str) -> ServiceQueue | None:
         return self.queues.get((office, service))
@@ -258,7 +264,7 @@ def parse_queues(
     ``office_hours`` are the offices' parsed hours: a session must lie inside them.
     """
     if data is None:
-        return EMPTY
+        return QueueConfig({})  # its own dict: the console may fill it (bot/booking/editor.py)
     try:
         if not isinstance(data, dict):
             raise _QueueError(data, None, "queues: expected window_days and offices")

@@ -6,8 +6,9 @@
   channel with its id masked to the last two digits, which is all the counter needs.
 * ``POST /antrean/hadir``: check-in by code; ``POST /antrean/{id}/tidak-datang``: no-show.
 * Fill rate and no-show rate per service over the 30 days up to the chosen date.
-* ``GET/POST /antrean/kuota`` (admins): the ``queues`` block checked like at start-up; a
-  mistake is shown with its line. A valid block is *not* applied yet (docs/booking.md).
+* ``GET/POST /antrean/kuota`` (admins): the ``queues`` block checked like at start-up (a
+  mistake is shown with its line, nothing changes), and applied with "Terapkan"
+  (bot/booking/editor.py).
 
 Staff see the offices of their OPDs (``opds.<key>.office`` in the region file); admins all.
 Dates are WIT, "today" from the injected clock.
@@ -22,11 +23,10 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.booking import store
-from bot.booking.quota import parse_queues
+from bot.booking import editor, store
 from bot.console.html import csrf_field, esc, page, table
 from bot.storage.models import Booking, User
-from bot.yamlsrc import YamlError, load_yaml_text
+from bot.yamlsrc import YamlError
 
 STATUS_TEXT = {
     "active": "terdaftar",
@@ -282,7 +282,8 @@ def _quota_form(request: web.Request, text: str, result: str) -> str:
         f'<form method="post" action="{BASE}/antrean/kuota">{csrf_field(_session(request))}'
         f'<textarea name="yaml" id="quota-yaml" rows="24" cols="80" spellcheck="false">'
         f"{esc(text)}</textarea><br>"
-        '<button type="submit" id="check-quota">Periksa</button></form>'
+        '<button type="submit" id="check-quota">Periksa</button> '
+        '<button type="submit" name="apply" value="1" id="apply-quota">Terapkan</button></form>'
     )
 
 
@@ -313,27 +314,30 @@ async def quota_page(request: web.Request) -> web.Response:
         return _html(page("Kuota antrean", body, _session(request)))
     form = await request.post()
     text = str(form.get("yaml", ""))
-    hours = {key: office.hours for key, office in loket.region.offices.items()}
+    session_ = _session(request)
+    applying = form.get("apply") is not None
     try:
-        data = load_yaml_text(text, "kuota")
-        if not isinstance(data, dict) or "queues" not in data:
-            raise YamlError("kuota", 1, "tulis blok yang diawali 'queues:'")
-        config = parse_queues(data["queues"], "kuota", hours)
+        if applying:
+            config = await editor.save(loket.sessions, loket.region, text, session_.user_id)
+        else:
+            config = editor.check(text, loket.region)
     except YamlError as error:
         result = (
-            f'<div class="errors" id="quota-errors"><p>Kuota ditolak, tidak ada yang diubah.</p>'
+            '<div class="errors" id="quota-errors"><p>Kuota ditolak, tidak ada yang diubah.</p>'
             f"<pre>baris {error.line}: {esc(error.problem)}</pre></div>"
         )
-        return _html(
-            page("Kuota antrean", _quota_form(request, text, result), _session(request)), 422
-        )
+        body = _quota_form(request, text, result)
+        return _html(page("Kuota antrean", body, session_), 422)
     count = len(config.queues)
-    result = (
-        f'<div class="ok" id="quota-ok"><p>Kuota sah: {count} layanan. Belum diterapkan: '
-        "salin blok ini ke berkas wilayah (regions/) lalu mulai ulang bot "
-        "(docs/booking.md).</p></div>"
-    )
-    return _html(page("Kuota antrean", _quota_form(request, text, result), _session(request)))
+    if applying:
+        message = (
+            f"Kuota diterapkan: {count} layanan. Berlaku untuk pemesanan berikutnya; nomor "
+            "yang sudah diambil tetap."
+        )
+    else:
+        message = f"Kuota sah: {count} layanan. Tekan Terapkan untuk memakainya."
+    result = f'<div class="ok" id="quota-ok"><p>{esc(message)}</p></div>'
+    return _html(page("Kuota antrean", _quota_form(request, text, result), session_))
 
 
 def add_booking_routes(router: web.UrlDispatcher) -> None:

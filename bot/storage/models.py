@@ -573,3 +573,15 @@ class BookingReminder(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class BookingQuotaVersion(Base):
+    """Queue quotas an admin applied from the console (``queues`` block as YAML text). The
+    newest one replaces the region file's block at start; the file stays the default."""
+
+    __tablename__ = "booking_quota_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)

@@ -162,8 +162,22 @@ async def test_quota_editor_rejects_bad_input_and_staff_see_only_their_offices(
         await page.fill("#quota-yaml", current)
         await page.click("#check-quota")
         assert "Kuota sah: 5 layanan" in await page.inner_text("#quota-ok")
+        # Applied: KK baru's 08.00 session (the first "quota: 10") now has 3 seats.
+        lowered = current.replace("quota: 10", "quota: 3", 1)
+        await page.fill("#quota-yaml", lowered)
+        await page.click("#apply-quota")
+        assert "Kuota diterapkan: 5 layanan" in await page.inner_text("#quota-ok")
     finally:
         await context.close()
+    citizen = desk.citizen(770033, "Yakobus")
+    await citizen.send("syarat kk baru")
+    await citizen.click("Ambil nomor antrean")
+    reply = await citizen.click("Rabu, 2 Desember 2026")
+    assert "Pukul 08.00-10.00: sisa 3 nomor" in reply.text
+    await desk.restart()  # the stored version replaces the region file's block at start
+    assert desk.loket is not None
+    queue = desk.loket.region.queues.get("disdukcapil", "disdukcapil.kk_baru")
+    assert queue is not None and queue.sessions[0].quota == 3
     await admin.send(f"/peran beri {STAFF_ID} staf dinkes")
     staff = desk.citizen(STAFF_ID, "Staf Dinkes")
     context, page = await _signed_in(browser, await sign_in_link(staff))

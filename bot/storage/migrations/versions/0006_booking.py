@@ -1,5 +1,6 @@
 """Office queue numbers (issue 18): booking_sessions (the row locked while a slot is taken),
-bookings and booking_reminders (the reminders' outbox).
+bookings, booking_reminders (the reminders' outbox) and booking_quota_versions (quotas
+applied from the console).
 
 Revision ID: 0006
 Revises: 0005
@@ -90,9 +91,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("booking_reminders", schema=None) as batch_op:
         batch_op.create_index("ix_booking_reminders_due", ["state", "due_at"], unique=False)
+    op.create_table(
+        "booking_quota_versions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("author_user_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"],
+            ["users.id"],
+            name=op.f("fk_booking_quota_versions_author_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_booking_quota_versions")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("booking_quota_versions")
     with op.batch_alter_table("booking_reminders", schema=None) as batch_op:
         batch_op.drop_index("ix_booking_reminders_due")
     op.drop_table("booking_reminders")
