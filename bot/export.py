@@ -59,11 +59,8 @@ async def export_user(
             tables[key] = await _rows(
                 session, select(table).where(column == user.id).order_by(*order)
             )
-        # Queue numbers (issue 18) and their reminders; /hapusdata erases them with the
-        # user row (ON DELETE CASCADE from users, then from bookings).
-        tables["bookings"] = await _rows(
-            session, select(Booking).where(Booking.user_id == user.id).order_by(Booking.id)
-        )
+        # The reminders of the citizen's queue numbers (issue 18; the bookings themselves
+        # are in USER_TABLES): /hapusdata erases them with the bookings (ON DELETE CASCADE).
         tables["booking_reminders"] = await _rows(
             session,
             select(BookingReminder)

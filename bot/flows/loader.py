@@ -625,7 +625,7 @@ def _read_step(
                     line_of(raw, "options_from"),
                     N_(
                         "{where}.options_from: sumber {source!r} tidak dikenal (yang dikenal: "
-                        "districts, context.<nama>)"
+                        "districts, context.NAMA)"
                     ),
                     where=where,
                     source=source,

@@ -15,6 +15,7 @@ from bot.storage.models import (
     Announcement,
     AnnouncementDelivery,
     AuditLog,
+    Booking,
     BroadcastInactive,
     CitizenRequest,
     ConsoleLoginToken,
@@ -65,6 +66,8 @@ USER_TABLES = (
     # WhatsApp (issue 16): statuses of messages sent to the citizen, a paginated menu.
     WhatsAppOutbound,
     WhatsAppMenu,
+    # Queue numbers (issue 18); their reminders go with them (ON DELETE CASCADE).
+    Booking,
 )
 
 
