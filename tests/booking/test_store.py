@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.booking import store
 from bot.booking.quota import QueueSession, ServiceQueue
+from bot.storage import repo
 from bot.storage.db import make_engine, sessions
 from bot.storage.models import Booking, BookingReminder, User
 from tests.booking.conftest import add_citizens
@@ -162,3 +163,32 @@ async def test_check_in_no_show_and_erasure(engine: AsyncEngine) -> None:
         )
     assert left == [b]
     assert reminders == 0
+
+
+async def test_repeated_no_shows_are_asked_to_confirm_three_days_ahead(
+    engine: AsyncEngine,
+) -> None:
+    (user,) = await add_citizens(engine, 1)
+    factory = sessions(engine)
+    for day in (dt.date(2026, 12, 8), dt.date(2026, 12, 9)):
+        before = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(7), WIT)
+        booked = await _book(factory, user, day=day, now=before)
+        assert booked.outcome is store.Outcome.BOOKED
+        on_the_day = dt.datetime.combine(day, dt.time(11), WIT)
+        assert await store.mark_no_show(factory, booked.booking.id, on_the_day)
+    later = await _book(
+        factory, user, day=dt.date(2026, 12, 21), now=dt.datetime(2026, 12, 9, 12, tzinfo=WIT)
+    )
+    assert later.outcome is store.Outcome.BOOKED
+    async with factory() as session:
+        planned = (
+            await session.scalars(
+                select(BookingReminder).where(BookingReminder.booking_id == later.booking.id)
+            )
+        ).all()
+    due = {r.kind: repo.as_utc(r.due_at).astimezone(WIT) for r in planned}
+    assert due == {
+        "confirm": dt.datetime(2026, 12, 18, 9, tzinfo=WIT),
+        "day_before": dt.datetime(2026, 12, 20, 17, tzinfo=WIT),
+        "morning": dt.datetime(2026, 12, 21, 6, tzinfo=WIT),
+    }
