@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.booking.actions import register_booking_actions
+from bot.booking.editor import apply_latest as apply_latest_quotas
 from bot.broadcast.verify import AnnouncementCheck
 from bot.core_actions import register_core_actions
 from bot.engine.engine import Engine
@@ -55,6 +57,7 @@ def build_registry(
     )
     register_core_actions(registry, session_factory, region, translator)
     register_follow_actions(registry, session_factory, translator, StatusSource(clients))
+    register_booking_actions(registry, session_factory, region, translator, clock)
     return registry
 
 
@@ -193,6 +196,7 @@ async def open_loket(
         # is behind raises SchemaError naming `loket db upgrade` (bot/storage/migrate.py).
         await ensure_schema(database)
         session_factory = sessions(database)
+        await apply_latest_quotas(session_factory, region)  # quotas set in the console (#18)
         integration_settings = load_settings(
             integration_env if integration_env is not None else settings.env
         )

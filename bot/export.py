@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handoff import store as handoff_store
 from bot.storage import repo
-from bot.storage.models import Announcement, AuditLog, Role
+from bot.storage.models import Announcement, AuditLog, Booking, BookingReminder, Role
 
 EXPORT_FORMAT = "loket-user-export/1"
 
@@ -60,6 +60,15 @@ async def export_user(
             tables[key] = await _rows(
                 session, select(table).where(column == user.id).order_by(*order)
             )
+        # The reminders of the citizen's queue numbers (issue 18; the bookings themselves
+        # are in USER_TABLES): /hapusdata erases them with the bookings (ON DELETE CASCADE).
+        tables["booking_reminders"] = await _rows(
+            session,
+            select(BookingReminder)
+            .join(Booking, Booking.id == BookingReminder.booking_id)
+            .where(Booking.user_id == user.id)
+            .order_by(BookingReminder.id),
+        )
         tables["announcements"] = await _rows(
             session,
             select(Announcement)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.booking.quota import QueueConfig, parse_queues
 from bot.yamlsrc import YamlError, line_of, load_yaml_text
 
 REGIONS_DIR = Path(__file__).resolve().parent.parent / "regions"
@@ -107,6 +108,8 @@ class Region:
     holidays: tuple[Holiday, ...]
     complaints: LocalText
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    # Office queue quotas (issue 18): the ``queues`` block, parsed by bot.booking.quota.
+    queues: QueueConfig = field(default_factory=lambda: QueueConfig({}))
 
     @property
     def holiday_dates(self) -> frozenset[dt.date]:
@@ -230,9 +233,17 @@ def parse_region(data: Any, path: str) -> Region:
             holidays=holidays,
             complaints=complaints,
             raw=dict(data),
+            queues=_queues(data, path, offices),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise YamlError(path, line_of(data, current_key), f"{current_key}: {error}") from None
+
+
+def _queues(data: dict[str, Any], path: str, offices: dict[str, Office]) -> QueueConfig:
+    """The ``queues`` block (issue 18); its own errors already carry their line."""
+    return parse_queues(
+        data.get("queues"), path, {key: office.hours for key, office in offices.items()}
+    )
 
 
 def load_region(path: Path) -> Region:

@@ -30,6 +30,8 @@ from bot.engine.state import ConversationState
 from bot.handoff import store as handoff_store
 from bot.storage import repo
 from bot.storage.models import (
+    Booking,
+    BookingSession,
     CitizenRequest,
     Conversation,
     Event,
@@ -60,6 +62,7 @@ class RetentionReport:
     contexts_purged: int = 0
     users_erased: int = 0
     tickets: int = 0  # issue 15: closed, erased or abandoned before the cutoff
+    bookings: int = 0  # queue numbers of days older than the period (issue 18)
 
     def to_json(self) -> dict[str, int]:
         return asdict(self)
@@ -102,6 +105,8 @@ async def _dormant_users(session: AsyncSession, cutoff: dt.datetime, limit: int)
         exists().where(Subscription.user_id == User.id),
         exists().where(Role.user_id == User.id),
         exists().where(FollowedApplication.user_id == User.id, FollowedApplication.active),
+        # A queue number still to be used (issue 18): the citizen is expected at the counter.
+        exists().where(Booking.user_id == User.id, Booking.active_user.is_not(None)),
     )
     rows = await session.scalars(
         select(User.id)
@@ -135,6 +140,12 @@ async def apply_retention(
         counts["conversations"] = _count(
             await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
         )
+        # Queue numbers (issue 18) by the day of the visit; their reminders go with them.
+        day_cutoff = cutoff.date()
+        counts["bookings"] = _count(
+            await session.execute(delete(Booking).where(Booking.day < day_cutoff))
+        )
+        await session.execute(delete(BookingSession).where(BookingSession.day < day_cutoff))
     async with sessions() as session, session.begin():
         counts["tickets"] = await handoff_store.purge_closed(session, cutoff)
     async with sessions() as session, session.begin():

@@ -19,6 +19,7 @@ from aiohttp import web
 from telegram.ext import Application
 
 from bot.app import Loket, open_loket
+from bot.booking.reminders import build_reminders
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.inbox import telegram_files
 from bot.console.service import ConsoleService
@@ -221,15 +222,16 @@ async def run_local(
         application, broadcasts = _telegram_side(
             loket, settings, channel, console, observability, shared_with=(WA_CHANNEL,)
         )
-        notifications.delivery.add_channel(
-            CHANNEL, TelegramDeliver.for_channel(application.bot, channel)
-        )
+        deliver = TelegramDeliver.for_channel(application.bot, channel)
+        notifications.delivery.add_channel(CHANNEL, deliver)
         whatsapp.join(
             notifications, broadcasts.service, broadcasts.progress, rate=settings.whatsapp_rate
         )
+        reminders = build_reminders(loket, {CHANNEL: deliver})  # queue numbers (issue 18)
         async with (
             running_application(application, polling=True),
             notifications.running(),
+            reminders.running(),
             broadcasts.running(application.bot),
             whatsapp.running(),
             # Officers' replies from the inbox (issue 15), delivered once each.
@@ -277,9 +279,10 @@ async def run_telegram(
         observability,
         shared_with=(WA_CHANNEL,) if wa_settings is not None else (),
     )
-    notifications = build_notifications(
-        loket, {CHANNEL: TelegramDeliver.for_channel(application.bot, channel)}
-    )
+    deliver = TelegramDeliver.for_channel(application.bot, channel)
+    notifications = build_notifications(loket, {CHANNEL: deliver})
+    # Queue-number reminders (issue 18): each worker runs the loop; a claim sends each once.
+    reminders = build_reminders(loket, {CHANNEL: deliver})
     # WhatsApp (issue 16): its webhook on the same web server, its citizens notified and
     # reached by the same announcements (refused at start without an app secret: run()).
     web_app = web.Application()
@@ -302,6 +305,7 @@ async def run_telegram(
         ),
         running_application(application, polling=not webhook),
         notifications.running(),
+        reminders.running(),
         broadcasts.running(application.bot),
         whatsapp.running() if whatsapp is not None else contextlib.nullcontext(),
         # Officers' replies from the inbox (issue 15): each claimed by one worker, sent once.

@@ -19,7 +19,7 @@ fi
 DATE_SENSITIVE=(
   tests/validators tests/engine tests/flows tests/integrations tests/notify tests/broadcast
   tests/staff tests/storage tests/test_retention.py tests/test_export.py
-  tests/console/test_versions.py tests/console/test_telegram.py
+  tests/console/test_versions.py tests/console/test_telegram.py tests/booking
 )
 # Today itself is the main test command's run (scripts/test.sh, on the real calendar).
 for moment in "2025-03-10 01:30:00" "2026-12-31 16:30:00" "2027-06-01 03:00:00"; do

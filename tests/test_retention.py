@@ -124,6 +124,7 @@ async def test_records_past_the_period_go_and_what_is_needed_stays(
         "contexts_purged": 1,  # expired's
         "users_erased": 1,  # gone: nothing kept on their behalf
         "tickets": 0,  # none here: tests/handoff/test_tickets.py
+        "bookings": 0,  # tests/booking/test_data_protection.py
     }
     assert (await _counts(loket, gone))["users"] == 0
     for kept in (subscribed, staff):

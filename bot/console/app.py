@@ -28,6 +28,7 @@ from bot.broadcast.verify import plain
 from bot.broadcast.when import SendTimeError, parse_send_time
 from bot.console import analytics, inbox, review, review_pages
 from bot.console.auth import ConsoleAuth, Session
+from bot.console.booking import add_booking_routes
 from bot.console.html import csrf_field, esc, page, table, wit
 from bot.console.preview import preview_turn, replace_file
 from bot.flows.loader import FlowSetError, read_flow_sources
@@ -103,6 +104,7 @@ class Console:
         r.add_post("/pengumuman", announcements_submit)
         r.add_post("/pengumuman/{id:\\d+}/batal", announcements_cancel)
         inbox.add_routes(app, getattr(self.loket, "handoff", None))  # officers' inbox (15)
+        add_booking_routes(r)  # queue numbers (issue 18): bot/console/booking.py
         r.add_static("/static/", STATIC_DIR)
         return app
 
@@ -259,6 +261,7 @@ async def home(request: web.Request) -> web.Response:
     items.append(f'<li><a href="{BASE}/periksa">Periksa jawaban</a> (verifikasi OPD)</li>')
     items.append(f'<li><a href="{BASE}/pengumuman">Pengumuman</a></li>')
     items.append(f'<li><a href="{BASE}/analitik">Analitik</a></li>')
+    items.append(f'<li><a href="{BASE}/antrean" id="antrean">Antrean kantor</a></li>')
     console = _console(request)
     flows = console.versions.current
     today = console.loket.region.now(console.clock()).date()

@@ -19,6 +19,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from bot.booking.hook import OFFER_LABEL, QUEUE_STEP, queue_offer
 from bot.engine.messages import Button, Inbound, Outbound
 from bot.engine.render import Renderer, pick
 from bot.engine.state import ConversationState
@@ -239,6 +240,33 @@ class Engine:
         return suffix[0] if len(suffix) == 1 else None
 
 
+CONTEXT_OPTIONS = "context."  # options_from: context.<name>, a list an action saved
+
+
+def _context_options(context: Mapping[str, Any], source: str) -> list[tuple[str, dict[str, Any]]]:
+    """A choice's options from a list an action left in the context (``[{label, value,
+    set}]``): dates with free queue slots change with every booking, so no flow can list
+    them. Anything malformed is skipped rather than shown."""
+    value: Any = context
+    for part in source.removeprefix(CONTEXT_OPTIONS).split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    options = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, Mapping) and isinstance(item.get("label"), str):
+            extra = item.get("set")
+            options.append(
+                (
+                    item["label"],
+                    {
+                        "label": item["label"],
+                        "value": str(item.get("value", "")),
+                        "set": dict(extra) if isinstance(extra, Mapping) else {},
+                    },
+                )
+            )
+    return options
+
+
 def _new_reference() -> str:
     """A short reference a citizen can read out on the phone: no 0/O or 1/I confusion."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -263,6 +291,7 @@ class _TurnBuilder:
         self.expired = False
         self.buttons: list[tuple[Button, ...]] = []
         self.erased = False
+        self.queue_button: Button | None = None  # "Ambil nomor antrean" (bot/booking/hook.py)
         # Values found in the message that started an intent; an input step declaring one
         # of them as its ``entity`` is filled without asking (issue 13).
         self.entities: dict[str, str] = {}
@@ -665,6 +694,8 @@ class _TurnBuilder:
         """(label, option) pairs; distrik choices are built from the region file."""
         if step.options_from == "districts":
             return [(d.name, (d.code, d.name)) for d in self.render.region.districts]
+        if step.options_from and step.options_from.startswith(CONTEXT_OPTIONS):
+            return _context_options(self.state.context, step.options_from)
         return [
             (self.render.text(o.label, self.state.context, self.state.locale), o)
             for o in step.options
@@ -680,6 +711,12 @@ class _TurnBuilder:
         if isinstance(option, Option):
             self.state.context.update(option.set)
             await self.run(option.goto, push=True)
+        elif isinstance(option, dict):  # options an action computed (issue 18)
+            key = step.save_as or "value"
+            self.state.context[key] = option["value"]
+            self.state.context[f"{key}_name"] = option["label"]
+            self.state.context.update(option["set"])
+            await self.run(step.next or "", push=True)
         else:
             code, name = option
             key = step.save_as or "district"
@@ -776,6 +813,7 @@ class _TurnBuilder:
                 self.state.step = ref
                 self._prompt(step)
                 return
+            self.queue_button = None
             follow = await self._run_one(step)
             if follow is None and self.card_shown:
                 # A service card was shown in this run (last, or before a status list): its
@@ -794,6 +832,10 @@ class _TurnBuilder:
                 ] + [self._nav_row(back=False, cancel=False)]
             if follow is None:
                 self._provenance()
+                if self.queue_button is not None:
+                    # After the card's sections (what to bring comes first), above the menu.
+                    rows = self.buttons or [self._nav_row(back=False, cancel=False)]
+                    self.buttons = [*rows[:-1], (self.queue_button,), rows[-1]]
                 self.state.history = []
                 return
             ref = follow
@@ -847,6 +889,23 @@ class _TurnBuilder:
         last = self.messages[-1]
         self.messages[-1] = dataclasses.replace(last, text=f"{last.text}\n\n{footer}")
 
+    def _offer_queue(self, step: Step) -> None:
+        """Issue 18: a service with an office queue gets an "Ambil nomor antrean" button."""
+        if QUEUE_STEP not in self.flows.steps or step.service is None:
+            return
+        offer = queue_offer(
+            self.render.region,
+            self.engine.intent_at.get(step.ref),
+            step.service,
+            self.state.locale,
+            self.render.lines,
+            self.render.text,
+            self.state.context,
+        )
+        if offer is not None:
+            self.state.context.update(offer)
+            self.queue_button = Button(self.t(OFFER_LABEL), f"g:{QUEUE_STEP}")
+
     def _generic_error(self) -> None:
         self.state.reset()
         self.say(self.t(N_("Maaf, terjadi kendala di sistem kami. Silakan coba lagi dari menu.")))
@@ -865,6 +924,7 @@ class _TurnBuilder:
             self.say(body, title=title)
             context[CARD_KEY] = step.ref  # its section buttons show this card's details
             self.card_shown = True
+            self._offer_queue(step)
             return step.next
         if step.type == "end":
             if step.text:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.booking.hook import CODE_ENTRY_STEPS
 from bot.flows.model import (
     STEP_TYPES,
     Case,
@@ -47,6 +48,14 @@ BUILTIN_ACTIONS = frozenset(
     }
 )
 OPTION_SOURCES = frozenset({"districts"})
+# options_from: context.<dotted name>: options an action saved (issue 18, queue dates).
+_CONTEXT_SOURCE = re.compile(r"^context\.[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*$")
+
+
+def _is_context_source(source: object) -> bool:
+    return isinstance(source, str) and bool(_CONTEXT_SOURCE.match(source))
+
+
 OUTCOME_KEYS = ("ok", "not_found", "unavailable", "invalid")
 CASE_TESTS = ("equals", "not_equals", "in", "exists")
 HANDOFF_KINDS = ("request", "complaint")
@@ -642,13 +651,13 @@ def _read_step(
         fields["options"] = _options(checker, flow, path, raw, "options", where)
         source = raw.get("options_from")
         if source is not None:
-            if source not in OPTION_SOURCES:
+            if source not in OPTION_SOURCES and not _is_context_source(source):
                 checker.error(
                     path,
                     line_of(raw, "options_from"),
                     N_(
                         "{where}.options_from: sumber {source!r} tidak dikenal (yang dikenal: "
-                        "districts)"
+                        "districts, context.NAMA)"
                     ),
                     where=where,
                     source=source,
@@ -953,6 +962,8 @@ def _cross_check(
     # Reachability: from every intent's start, following every way out of a step.
     seen: set[str] = set()
     frontier = [intent.start for intent in intents.values() if intent.start in steps]
+    # Steps that buttons made by code lead to (the queue button, a reminder's answers).
+    frontier += [ref for ref in CODE_ENTRY_STEPS if ref in steps]
     while frontier:
         ref = frontier.pop()
         if ref in seen:

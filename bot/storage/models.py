@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -578,3 +579,90 @@ class WhatsAppMenu(Base):
     )
     menu: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+
+
+# -- Office queue numbers (issue 18, bot/booking) ---------------------------------------------
+
+
+class BookingSession(Base):
+    """One session of one service's day at one office, as a row to lock: a booking takes
+    ``SELECT ... FOR UPDATE`` on it (PostgreSQL) before counting the slots held, so two
+    citizens pressing for the last slot at once, on any worker, are served one after the
+    other. On SQLite ``BEGIN IMMEDIATE`` already serialises writers."""
+
+    __tablename__ = "booking_sessions"
+
+    office: Mapped[str] = mapped_column(String(32), primary_key=True)
+    service: Mapped[str] = mapped_column(String(80), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    session: Mapped[str] = mapped_column(String(11), primary_key=True)
+
+
+class Booking(Base):
+    """A queue number for one citizen, one service, one day and session.
+
+    ``slot`` is the seat held in the session's quota (1..quota) while the booking holds it
+    and NULL once cancelled, so the unique (office, service, day, session, slot) makes a
+    double-booked seat impossible whatever the code does; ``number`` stays what the citizen
+    was told. ``active_user`` is the citizen's id while the booking is active, NULL after:
+    unique with the service, one active booking per citizen per service.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("office", "service", "day", "session", "slot"),
+        UniqueConstraint("active_user", "service"),
+        Index("ix_bookings_user", "user_id"),
+        Index("ix_bookings_day", "office", "day", "session"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    active_user: Mapped[int | None] = mapped_column(Integer)
+    office: Mapped[str] = mapped_column(String(32))
+    service: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(120))  # the service's name as the citizen read it
+    bring: Mapped[str | None] = mapped_column(Text)  # what to bring, as the answer listed it
+    day: Mapped[dt.date] = mapped_column(Date)
+    session: Mapped[str] = mapped_column(String(11))
+    number: Mapped[int] = mapped_column(Integer)
+    slot: Mapped[int | None] = mapped_column(Integer)
+    # active | cancelled | checked_in | no_show
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=stamp)
+
+
+class BookingReminder(Base):
+    """Outbox of booking reminders (the day before, the morning of the visit): planned with
+    the booking, sent once by bot.booking.reminders like the status notifications."""
+
+    __tablename__ = "booking_reminders"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "kind"),
+        Index("ix_booking_reminders_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # day_before | morning | confirm
+    due_at: Mapped[dt.datetime] = mapped_column()
+    # pending | sending (claimed by a worker) | sent | failed | skipped (the booking was
+    # cancelled first) | unknown (a crash after the claim: never sent twice)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class BookingQuotaVersion(Base):
+    """Queue quotas an admin applied from the console (``queues`` block as YAML text). The
+    newest one replaces the region file's block at start; the file stays the default."""
+
+    __tablename__ = "booking_quota_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=stamp)

@@ -15,6 +15,7 @@ from bot.storage.models import (
     Announcement,
     AnnouncementDelivery,
     AuditLog,
+    Booking,
     BroadcastInactive,
     CitizenRequest,
     ConsoleLoginToken,
@@ -68,6 +69,8 @@ USER_TABLES = (
     WhatsAppMenu,
     # Officer replies still to deliver (issue 15); tickets themselves are unlinked instead.
     TicketOutbox,
+    # Queue numbers (issue 18); their reminders go with them (ON DELETE CASCADE).
+    Booking,
 )
 
 

@@ -80,7 +80,10 @@ def test_the_flow_set_has_waiting_steps() -> None:
 async def test_every_waiting_step_is_reachable(paths: Walk) -> None:
     behind = behind_actions(FLOWS, paths)
     assert sorted({*paths.waiting, *behind}) == WAITING
-    assert len(behind) <= 5, f"only a few steps should need a stored state: {sorted(behind)}"
+    # Queue steps shown only to a citizen holding a booking (or losing the last seat) are
+    # driven with real bookings by tests/booking/test_flow.py.
+    others = sorted(ref for ref in behind if not ref.startswith("antrean:"))
+    assert len(others) <= 5, f"only a few steps should need a stored state: {others}"
 
 
 @module_loop

@@ -33,7 +33,9 @@ KNOWN = offline_known()
 module_loop = pytest.mark.asyncio(loop_scope="module")
 
 # The bot's own interface: nothing an OPD could verify. Adding one is a deliberate choice.
-INTERFACE = {"umum.menu", "umum.bahasa", "umum.terima_kasih"}
+# The bot's own interface: the menu, the language, small talk, and the queue-number feature
+# (issue 18), whose facts (what to bring, the address) are the service's, sourced there.
+INTERFACE = {"umum.menu", "umum.bahasa", "umum.terima_kasih", "antrean.saya", "antrean.ambil"}
 UNVERIFIED = "Belum diverifikasi oleh"
 # A reference no complaint has: its "not found" answer is an answer too.
 ANSWERS = {**VALID_ANSWERS, "lkt_reference": "LKT-ABC234"}

@@ -139,7 +139,17 @@ async def test_hapusdata_confirmed_erases_every_row(
     # shared rate hold nothing about a citizen; the webhook inbox, keyed by the Telegram id,
     # is erased too (tests/workers/test_erasure.py); so is the WhatsApp inbox, keyed by the
     # WhatsApp number (tests/whatsapp).
-    no_user_column = {"loket_workers", "broadcast_rate_slots", "inbox_updates", "whatsapp_inbound"}
+    # Queue numbers (issue 18): a session's lock row and the quota versions hold no citizen
+    # (an author's link is set to NULL); reminders go with the bookings (tests/booking).
+    no_user_column = {
+        "loket_workers",
+        "broadcast_rate_slots",
+        "inbox_updates",
+        "whatsapp_inbound",
+        "booking_sessions",
+        "booking_reminders",
+        "booking_quota_versions",
+    }
     assert set(after) | no_user_column == {t.name for t in Base.metadata.sorted_tables}
     assert all(count == 0 for count in after.values()), after
     assert await desk.rows_of(warga.user_id) is None
