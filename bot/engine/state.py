@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.i18n import DEFAULT_LOCALE
@@ -34,9 +34,20 @@ class ConversationState:
     ticket: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["expires_at"] = self.expires_at.isoformat() if self.expires_at else None
-        return data
+        """A copy made of JSON types. Written out field by field: ``dataclasses.asdict`` was a
+        tenth of a first contact's CPU time (it deep-copies through dataclass machinery)."""
+        return {
+            "locale": self.locale,
+            "step": self.step,
+            "history": list(self.history),
+            "context": _copy_json(self.context),
+            "offered": list(self.offered),
+            "seq": self.seq,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "flow_version": self.flow_version,
+            "intent": self.intent,
+            "ticket": self.ticket,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ConversationState:
@@ -52,3 +63,12 @@ class ConversationState:
         self.context = {}
         self.offered = []
         self.intent = None
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of dicts and lists (the context holds only JSON values)."""
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_copy_json(item) for item in value]
+    return value
