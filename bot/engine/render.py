@@ -90,6 +90,8 @@ class Renderer:
     ) -> str:
         """Fills ``{name}`` placeholders. A missing value shows as ``missing``: "-" in text a
         citizen reads, "" in an action's parameters so no agency is asked about "-"."""
+        if "{" not in text and "}" not in text:  # most texts: nothing to fill
+            return text
 
         def replace(match: re.Match[str]) -> str:
             token = match.group(0)
