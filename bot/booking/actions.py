@@ -382,19 +382,26 @@ class BookingActions:
         return ActionResult("ok", {"text": self._describe(call, booking, CANCELLED)})
 
     async def coming(self, call: ActionCall) -> ActionResult:
-        """ "Masih datang?" under a reminder: the booking is the citizen's active one whose
-        reminder went out last (a citizen rarely has two visits on one day)."""
+        """ "Masih datang?" under a reminder: the booking whose code the button carries
+        (``kode``); without one (a button of an older reminder), the citizen's active booking
+        whose reminder went out last."""
         if self._sessions is None:
             return ActionResult("unavailable")
         user_id = int(call.user_id)
+        code = str(call.params.get("kode", "")).strip()
         async with self._sessions() as session:
-            booking = await session.scalar(
-                select(Booking)
-                .join(BookingReminder, BookingReminder.booking_id == Booking.id)
-                .where(Booking.active_user == user_id, BookingReminder.state == "sent")
-                .order_by(BookingReminder.sent_at.desc(), Booking.id.desc())
-                .limit(1)
-            )
+            if code:
+                booking = await session.scalar(
+                    select(Booking).where(Booking.active_user == user_id, Booking.code == code)
+                )
+            else:
+                booking = await session.scalar(
+                    select(Booking)
+                    .join(BookingReminder, BookingReminder.booking_id == Booking.id)
+                    .where(Booking.active_user == user_id, BookingReminder.state == "sent")
+                    .order_by(BookingReminder.sent_at.desc(), Booking.id.desc())
+                    .limit(1)
+                )
         if booking is None:
             return ActionResult("not_found", {"text": self._t(call, MINE_NONE)})
         if str(call.params.get("jawab", "")).strip().lower() != "tidak":

@@ -85,8 +85,10 @@ def render_reminder(
     )
     buttons = (
         (
-            Button(translator.gettext(locale, YES), f"g:{COMING_STEP}"),
-            Button(translator.gettext(locale, NO), f"g:{NOT_COMING_STEP}"),
+            # The booking's code rides on the button: a citizen with two visits reminded
+            # the same day answers for the one this reminder is about.
+            Button(translator.gettext(locale, YES), f"g:{COMING_STEP}#{booking.code}"),
+            Button(translator.gettext(locale, NO), f"g:{NOT_COMING_STEP}#{booking.code}"),
         ),
     )
     return Outbound(text=text, buttons=buttons)

@@ -55,6 +55,9 @@ _DONT_KNOW = re.compile(
     r"no idea|not sure|i forgot|forgot)\b"
 )
 OFFICER_STEP = "umum:petugas"
+# Messages not understood in a row before the officer is offered with the apology (issue 15).
+MISSES_BEFORE_OFFICER = 2
+_MISSES = "_not_understood"
 # "Bukan semuanya" under the "which one do you mean?" buttons (issue 13): the citizen says the
 # message was none of the services offered, so it is recorded for admins like any message not
 # understood. The text waits in the conversation's context (under this key) only while the
@@ -398,7 +401,7 @@ class _TurnBuilder:
             intent_id, step = COMMAND_STEPS[command]
             await self._start_intent(intent_id, via="command", step=step)
         else:
-            await self._not_understood(f"/{command}")
+            await self._not_understood(f"/{command}", question=False)
 
     async def _nav(self, nav: str) -> None:
         self.log("nav", {"action": nav, "from": self.state.step})
@@ -434,7 +437,14 @@ class _TurnBuilder:
         elif payload == NONE_OF_THESE:
             await self._none_of_these()
         elif kind == "g":
-            await self._goto(rest)
+            # "g:<step>#<value>": a button made by code for one thing (the reminder of one
+            # booking); the flow reads which one from ``button_value``.
+            ref, _, value = rest.partition("#")
+            if value:
+                self.state.context["button_value"] = value
+            else:
+                self.state.context.pop("button_value", None)
+            await self._goto(ref)
         elif kind == "d":
             await self._card_section(rest)
         elif kind == "o" and step is not None and step.type == "choice":
@@ -459,6 +469,8 @@ class _TurnBuilder:
         self.state.context.pop(_CHOICE_TEXT, None)
         understood = self.engine.understand(text, self.state.locale)
         kind, intent = understood.kind, understood.intent
+        if kind != "none":
+            self.state.context.pop(_MISSES, None)
         alternatives = list(understood.alternatives) if kind != "none" else []
         self.log(
             "match",
@@ -527,23 +539,47 @@ class _TurnBuilder:
         )
         await self._start_intent(MENU_INTENT, via="none_of_these")
 
-    async def _not_understood(self, text: str) -> None:
+    async def _not_understood(self, text: str, *, question: bool = True) -> None:
+        """``question`` False: an unknown command, which gets the same answer as any text
+        not understood (a staff command must look like any other) but does not count as a
+        question the citizen is struggling with."""
         self.effects.append(
             Effect("record_unmatched", {"text": text[:500], "locale": self.state.locale})
         )
-        self.say(
-            self.t(
-                N_(
-                    "Maaf, saya belum mengerti pertanyaan Anda. Saya bisa membantu soal layanan "
-                    "kependudukan, tenaga kerja, kesehatan, dan pajak daerah. Coba tulis dengan "
-                    'kata lain, misalnya "syarat KTP hilang", atau pilih dari menu.'
+        misses = 0
+        if question:
+            misses = int(self.state.context.get(_MISSES, 0) or 0) + 1
+            self.state.context[_MISSES] = misses
+        self.log("not_understood", {"in_a_row": misses})
+        if misses >= MISSES_BEFORE_OFFICER and OFFICER_STEP in self.flows.steps:
+            # Twice in a row: the citizen is not helped by rewording again (issue 15).
+            self.say(
+                self.t(
+                    N_(
+                        "Maaf, saya masih belum mengerti. Petugas kami bisa membantu langsung "
+                        'di chat ini: tekan "Bicara dengan petugas". Atau pilih layanan '
+                        "dari menu."
+                    )
                 )
             )
-        )
+        else:
+            self.say(
+                self.t(
+                    N_(
+                        "Maaf, saya belum mengerti pertanyaan Anda. Saya bisa membantu soal "
+                        "layanan kependudukan, tenaga kerja, kesehatan, dan pajak daerah. Coba "
+                        'tulis dengan kata lain, misalnya "syarat KTP hilang", atau pilih dari '
+                        "menu."
+                    )
+                )
+            )
         if self.state.step is None:
             self.buttons = [self._nav_row(back=False, cancel=False)]
         else:
             await self._reprompt()
+        if misses >= MISSES_BEFORE_OFFICER and OFFICER_STEP in self.flows.steps:
+            label = self.t(N_("Bicara dengan petugas"))
+            self.buttons.insert(0, (Button(label, f"g:{OFFICER_STEP}"),))
 
     async def _start_intent(
         self,
@@ -555,7 +591,7 @@ class _TurnBuilder:
     ) -> None:
         intent = self.flows.intents.get(intent_id)
         if intent is None:
-            await self._not_understood(intent_id)
+            await self._not_understood(intent_id, question=False)
             return
         self.state.reset()
         self.state.intent = intent_id

@@ -5,64 +5,31 @@ against the local Bot API) on a fake clock."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from bot.app import Loket, open_loket
-from bot.botapi import BotApiLimits, LocalBotApi
-from bot.local import integration_env
-from bot.settings import Settings
 from tests.booking.test_telegram import book_on_telegram, wit
-from tests.console.conftest import artifacts, browser, chromium  # noqa: F401 - fixtures
+from tests.console.conftest import (  # noqa: F401 - fixtures
+    artifacts,
+    browser,
+    chromium,
+    running_desk,
+)
 from tests.console.support import ADMIN_ID, STAFF_ID, ConsoleDesk, sign_in_link
 from tests.support.app import FakeClock
-from tests.telegram.support import BOT_USERNAME, CALLBACK_SECRET, TOKEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TIMEOUT_MS = 10_000
 
 
-class ClockedConsoleDesk(ConsoleDesk):
-    clock: FakeClock
-
-    async def open_loket(self) -> Loket:
-        assert self._stack is None
-        self._stack = AsyncExitStack()
-        self.loket = await self._stack.enter_async_context(
-            open_loket(self.settings, clock=self.clock, integration_env=self.integration_env)
-        )
-        return self.loket
-
-
 @pytest_asyncio.fixture(loop_scope="module")
-async def desk(tmp_path: Path) -> AsyncIterator[ClockedConsoleDesk]:
-    api = LocalBotApi(
-        BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
-    )
-    await api.start()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
-        callback_secret=CALLBACK_SECRET,
-        flood_messages=1000,
-        admin_telegram_ids=(ADMIN_ID,),
-        env={},
-    )
-    try:
-        async with integration_env({}) as env:
-            running = ClockedConsoleDesk(api, settings, dict(env))
-            running.clock = FakeClock()  # Tuesday 1 December 2026, 10.00 WIT
-            await running.start()
-            try:
-                yield running
-            finally:
-                await running.stop()
-            assert running.unexpected_errors() == [], running.unexpected_errors()
-    finally:
-        await api.stop()
+async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
+    """The console desk on a fake clock (Tuesday 1 December 2026, 10.00 WIT)."""
+    async with running_desk(tmp_path, clock=FakeClock()) as running:
+        yield running
 
 
 async def _signed_in(browser: Any, link: str) -> tuple[Any, Any]:  # noqa: F811
@@ -76,7 +43,7 @@ async def _signed_in(browser: Any, link: str) -> tuple[Any, Any]:  # noqa: F811
 
 
 async def test_day_list_check_in_no_show_rates_and_print(
-    desk: ClockedConsoleDesk,
+    desk: ConsoleDesk,
     browser: Any,  # noqa: F811
     artifacts: Path,  # noqa: F811
 ) -> None:
@@ -84,6 +51,7 @@ async def test_day_list_check_in_no_show_rates_and_print(
     second = desk.citizen(770022, "Markus")
     code = await book_on_telegram(first, "Rabu, 2 Desember 2026", "Pukul 08.00-10.00")
     await book_on_telegram(second, "Rabu, 2 Desember 2026", "Pukul 08.00-10.00")
+    assert desk.clock is not None
     desk.clock.now = wit(2, 8, 5)  # the day itself, 08.05 WIT
     admin = desk.citizen(ADMIN_ID, "Admin")
     context, page = await _signed_in(browser, await sign_in_link(admin))
@@ -133,7 +101,7 @@ async def test_day_list_check_in_no_show_rates_and_print(
 
 
 async def test_quota_editor_rejects_bad_input_and_staff_see_only_their_offices(
-    desk: ClockedConsoleDesk,
+    desk: ConsoleDesk,
     browser: Any,  # noqa: F811
     artifacts: Path,  # noqa: F811
 ) -> None:

@@ -178,3 +178,31 @@ async def test_two_loops_on_one_database_send_each_reminder_once(desk: ClockedDe
     sent = await asyncio.gather(first.send_due(), second.send_due())
     assert sorted(sent) == [0, 1]
     assert len(citizen.since(mark).messages) == 1
+
+
+async def test_not_coming_under_one_of_two_reminders_cancels_that_visit_only(
+    desk: ClockedDesk,
+) -> None:
+    """Two visits the same day (KK and KTP-el), two reminders: "Tidak, batalkan" under the
+    first reminder cancels the KK visit, whichever reminder went out last."""
+    citizen = desk.citizen(CITIZEN, "Yosina")
+    kk = await book_on_telegram(citizen, "Kamis, 3 Desember 2026", "Pukul 08.00-10.00")
+    reply = await citizen.send("syarat ktp baru")
+    reply = await citizen.click("Ambil nomor antrean")
+    reply = await citizen.click("Kamis, 3 Desember 2026")
+    reply = await citizen.click("Pukul 08.00-10.00")
+    reply = await citizen.click("Ya, ambil nomor")
+    ktp = reply.text.split("Kode booking: ", 1)[1].split("\n", 1)[0]
+    assert kk != ktp
+
+    desk.clock.now = wit(2, 17, 0)  # the day before: both reminders
+    mark = citizen.mark()
+    assert await reminders_of(desk).send_due() == 2
+    sent = citizen.since(mark).messages
+    first = next(m for m in sent if kk in m.visible_text)
+    data = next(d for row in first.buttons for label, d in row if label == "Tidak, batalkan")
+    assert data is not None
+    reply, _answer = await citizen.press(first.message_id, data)
+    assert f"nomor antrean {kk}" in reply.text
+    by_code = {row.code: row.status for row in await bookings(desk)}
+    assert by_code == {kk: "cancelled", ktp: "active"}

@@ -18,7 +18,9 @@ import pytest_asyncio
 from bot.botapi import BotApiLimits, LocalBotApi
 from bot.local import integration_env
 from bot.settings import Settings
+from integrations.shapes import WIT
 from tests.console.support import ADMIN_ID, ConsoleDesk
+from tests.support.app import FakeClock
 from tests.telegram.support import BOT_USERNAME, CALLBACK_SECRET, TOKEN
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,9 +65,16 @@ async def browser(chromium: Path) -> AsyncIterator[object]:
 
 
 @contextlib.asynccontextmanager
-async def _running_desk(
-    tmp_path: Path, broadcast_options: dict[str, Any] | None = None
-) -> AsyncIterator[ConsoleDesk]:
+async def running_desk(
+    tmp_path: Path,
+    broadcast_options: dict[str, Any] | None = None,
+    *,
+    desk_class: type[ConsoleDesk] = ConsoleDesk,
+    clock: FakeClock | None = None,
+) -> AsyncIterator[Any]:
+    """Loket (SQLite file), sandbox agencies dated from ``clock``, the local Bot API and the
+    console; the admin of ADMIN_TELEGRAM_IDS is ADMIN_ID. After the test: no unexpected Bot
+    API error and no error in an update."""
     api = LocalBotApi(
         BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
     )
@@ -77,10 +86,12 @@ async def _running_desk(
         admin_telegram_ids=(ADMIN_ID,),
         env={},
     )
+    today = clock().astimezone(WIT).date() if clock is not None else None
     try:
-        async with integration_env({}) as env:
-            running = ConsoleDesk(api, settings, dict(env))
+        async with integration_env({}, today=today) as env:
+            running = desk_class(api, settings, dict(env))
             running.broadcast_options = broadcast_options
+            running.clock = clock
             await running.start()
             try:
                 yield running
@@ -97,12 +108,12 @@ async def _running_desk(
 async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
     """A fresh Loket (SQLite file), sandbox agencies, local Bot API and console per test;
     the admin of ADMIN_TELEGRAM_IDS is ADMIN_ID. Announcements are queued, not sent."""
-    async with _running_desk(tmp_path) as running:
+    async with running_desk(tmp_path) as running:
         yield running
 
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def sending_desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
     """The same, with the broadcast service running as in `loket run`: announcements go out."""
-    async with _running_desk(tmp_path, {"progress_interval": 5.0}) as running:
+    async with running_desk(tmp_path, {"progress_interval": 5.0}) as running:
         yield running

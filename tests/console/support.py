@@ -9,16 +9,27 @@ its own 127.0.0.1 port.
 from __future__ import annotations
 
 import re
+from contextlib import AsyncExitStack
 from typing import Any
 
 from aiohttp import web
 from telegram.request import BaseRequest
 
+from bot.app import Loket, open_loket
+from bot.broadcast.pacer import Pacer
 from bot.broadcast.runtime import TelegramBroadcasts
 from bot.console.service import ConsoleService
 from bot.runner import running_application
 from bot.telegram.channel import build_application
-from tests.telegram.support import TOKEN, Citizen, Desk, Reply, UpdateTracker
+from tests.support.app import FakeClock
+from tests.telegram.support import (
+    TOKEN,
+    Citizen,
+    Desk,
+    Reply,
+    UpdateTracker,
+    mirror_server_limits,
+)
 
 ADMIN_ID = 9001
 STAFF_ID = 9002
@@ -26,7 +37,21 @@ LINK = re.compile(r"http://\S+/masuk\?t=\S+")
 
 
 class ConsoleDesk(Desk):
+    """The Telegram desk with the web console on its own port. ``clock``: a fake clock for
+    Loket and the console both (review and due dates, queue days, waiting times)."""
+
     console: ConsoleService | None = None
+    clock: FakeClock | None = None
+
+    async def open_loket(self) -> Loket:
+        if self.clock is None:
+            return await super().open_loket()
+        assert self._stack is None
+        self._stack = AsyncExitStack()
+        self.loket = await self._stack.enter_async_context(
+            open_loket(self.settings, integration_env=self.integration_env, clock=self.clock)
+        )
+        return self.loket
 
     async def start(self, *, request: BaseRequest | None = None, polling: bool = True) -> None:
         loket = await self.open_loket()
@@ -42,12 +67,20 @@ class ConsoleDesk(Desk):
         server: Any = site._server
         port = server.sockets[0].getsockname()[1]
         console.set_origin(f"http://127.0.0.1:{port}")
+        if self.clock is not None:
+            console.console.clock = self.clock
         self.console = console
         broadcasts = None
+        pacer = None
         if self.broadcast_options is not None:  # announcements sent, as in `loket run`
             options = {"rate": 30.0, **self.broadcast_options}
             broadcasts = TelegramBroadcasts(loket, TOKEN, base_url=self.api.bot_api_url, **options)
             console.console.wake_broadcasts = broadcasts.service.wake
+            pacer = broadcasts.pacer
+        elif not self.api.limits.rate_limits_enabled:
+            pacer = Pacer()
+        if pacer is not None:
+            mirror_server_limits(pacer, self.api.limits)
         application = build_application(
             loket.frontdesk,
             loket.translator,
@@ -56,7 +89,7 @@ class ConsoleDesk(Desk):
             staff=loket.staff,
             flow_commands=console.commands,
             composer=broadcasts.composer if broadcasts is not None else None,
-            pacer=broadcasts.pacer if broadcasts is not None else None,
+            pacer=pacer,
         )
         self.tracker = UpdateTracker(application)
         self.application = application

@@ -6,7 +6,6 @@ clock) the citizen's answer says it is overdue and the console reminds the staff
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,13 +14,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.app import Loket, open_loket
-from bot.botapi import BotApiLimits, LocalBotApi
-from bot.local import integration_env
-from bot.settings import Settings
+from tests.console.conftest import running_desk
 from tests.console.support import ADMIN_ID, STAFF_ID, ConsoleDesk, sign_in_link
 from tests.support.app import FakeClock
-from tests.telegram.support import BOT_USERNAME, CALLBACK_SECRET, TOKEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 TIMEOUT_MS = 10_000
@@ -29,47 +24,11 @@ START = dt.datetime(2026, 12, 4, 1, 0, tzinfo=dt.UTC)  # Friday 10.00 WIT
 KTP = '[data-intent="disdukcapil.ktp_baru"]'
 
 
-class ClockedDesk(ConsoleDesk):
-    """The console desk on a fake clock: the review date and the due date come from it."""
-
-    clock: FakeClock
-
-    async def open_loket(self) -> Loket:
-        assert self._stack is None
-        self._stack = contextlib.AsyncExitStack()
-        self.loket = await self._stack.enter_async_context(
-            open_loket(self.settings, integration_env=self.integration_env, clock=self.clock)
-        )
-        return self.loket
-
-
 @pytest_asyncio.fixture(loop_scope="module")
-async def desk(tmp_path: Path) -> AsyncIterator[ClockedDesk]:
-    api = LocalBotApi(
-        BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
-    )
-    await api.start()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
-        callback_secret=CALLBACK_SECRET,
-        flood_messages=1000,
-        admin_telegram_ids=(ADMIN_ID,),
-        env={},
-    )
-    try:
-        async with integration_env({}, today=START.date()) as env:
-            running = ClockedDesk(api, settings, dict(env))
-            running.clock = FakeClock(START)
-            await running.start()
-            assert running.console is not None
-            running.console.console.clock = running.clock
-            try:
-                yield running
-            finally:
-                await running.stop()
-            assert running.unexpected_errors() == [], running.unexpected_errors()
-    finally:
-        await api.stop()
+async def desk(tmp_path: Path) -> AsyncIterator[ConsoleDesk]:
+    """The console desk on a fake clock: the review date and the due date come from it."""
+    async with running_desk(tmp_path, clock=FakeClock(START)) as running:
+        yield running
 
 
 async def _signed_in(browser: Any, link: str) -> tuple[Any, Any]:
@@ -83,7 +42,7 @@ async def _signed_in(browser: Any, link: str) -> tuple[Any, Any]:
 
 
 async def test_staff_verify_an_answer_and_citizens_see_it_until_overdue(
-    desk: ClockedDesk, browser: Any, artifacts: Path
+    desk: ConsoleDesk, browser: Any, artifacts: Path
 ) -> None:
     admin = desk.citizen(ADMIN_ID, "Admin")
     await admin.send(f"/peran beri {STAFF_ID} staf disdukcapil")
@@ -132,6 +91,7 @@ async def test_staff_verify_an_answer_and_citizens_see_it_until_overdue(
     finally:
         await context.close()
 
+    assert desk.clock is not None
     desk.clock.advance(days=181)
     overdue = (await warga.send("syarat bikin ktp baru")).text
     assert "Sudah lewat jadwal pemeriksaan ulang (2 Juni 2027)" in overdue, overdue
@@ -149,7 +109,7 @@ async def test_staff_verify_an_answer_and_citizens_see_it_until_overdue(
         await context.close()
 
 
-async def test_staff_cannot_verify_another_opds_answer(desk: ClockedDesk, browser: Any) -> None:
+async def test_staff_cannot_verify_another_opds_answer(desk: ConsoleDesk, browser: Any) -> None:
     admin = desk.citizen(ADMIN_ID, "Admin")
     await admin.send(f"/peran beri {STAFF_ID} staf dinkes")
     staff = desk.citizen(STAFF_ID, "Staf Dinkes")

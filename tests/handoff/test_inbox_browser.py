@@ -21,16 +21,13 @@ import pytest_asyncio
 from sqlalchemy import select
 from telegram.request import BaseRequest
 
-from bot.botapi import BotApiLimits, LocalBotApi
 from bot.console.inbox import telegram_files
 from bot.handoff.service import ReplyLoop, running_replies
-from bot.local import integration_env
-from bot.settings import Settings
 from bot.storage.models import AuditLog
 from bot.telegram.channel import CHANNEL
 from bot.telegram.notify import TelegramDeliver
+from tests.console.conftest import running_desk
 from tests.console.support import ADMIN_ID, STAFF_ID, ConsoleDesk, sign_in_link
-from tests.telegram.support import BOT_USERNAME, CALLBACK_SECRET, TOKEN
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 NIK = "9109012345678901"
@@ -56,28 +53,8 @@ class HandoffDesk(ConsoleDesk):
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def desk(tmp_path: Path) -> AsyncIterator[HandoffDesk]:
-    api = LocalBotApi(
-        BotApiLimits.unlimited(), token=TOKEN, username=BOT_USERNAME, first_name="Loket Mimika"
-    )
-    await api.start()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'loket.sqlite3'}",
-        callback_secret=CALLBACK_SECRET,
-        flood_messages=1000,
-        admin_telegram_ids=(ADMIN_ID,),
-        env={},
-    )
-    try:
-        async with integration_env({}) as env:
-            running = HandoffDesk(api, settings, dict(env))
-            await running.start()
-            try:
-                yield running
-            finally:
-                await running.stop()
-            assert running.unexpected_errors() == [], running.unexpected_errors()
-    finally:
-        await api.stop()
+    async with running_desk(tmp_path, desk_class=HandoffDesk) as running:
+        yield running
 
 
 @contextlib.asynccontextmanager

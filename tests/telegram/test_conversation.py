@@ -60,7 +60,8 @@ async def test_start_menu_then_disdukcapil_then_ktp_baru(warga: Citizen) -> None
     assert answer.entities[0]["type"] == "bold"
     assert answer.text is not None
     assert answer.text[: answer.entities[0]["length"]] == "KTP-el baru"
-    assert reply.buttons == [*CARD_SECTIONS, "Menu utama"]
+    # The card's sections, then a queue number at the office (issue 18), then the menu.
+    assert reply.buttons == [*CARD_SECTIONS, "Ambil nomor antrean", "Menu utama"]
 
     reply = await warga.click("Syarat")
     assert reply.text.startswith("KTP-el baru: Syarat")
